@@ -1,0 +1,8 @@
+/**
+ * The engine: backend choice, kernel overrides, seeding.
+ *
+ * @module
+ */
+export * from "./backend.ts";
+export * from "./rng.ts";
+export { registerWasmKernels } from "./wasm_kernels.ts";

@@ -1,0 +1,6 @@
+/**
+ * Transformer layers after the Annotated Transformer.
+ *
+ * @module
+ */
+export * from "./module.ts";

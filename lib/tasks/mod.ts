@@ -1,0 +1,6 @@
+/**
+ * Tasks: data, models and evaluation for each experiment kind.
+ *
+ * @module
+ */
+export type * from "./task.ts";

@@ -1,0 +1,86 @@
+/**
+ * Adam (Kingma & Ba) with the Annotated Transformer's defaults
+ * β1 = 0.9, β2 = 0.98, ε = 1e-9, and a learning rate given per step (so that
+ * a schedule such as {@link noamRate} drives it). Its moments are plain
+ * tensors, so the state can be checkpointed and restored exactly.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+
+/** Adam hyper-parameters. */
+export interface AdamOptions {
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  /** Decoupled weight decay (AdamW); 0 for plain Adam. */
+  weightDecay?: number;
+}
+
+/** Adam over a fixed list of named variables. */
+export class Adam {
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  readonly weightDecay: number;
+  /** Number of updates applied so far. */
+  step = 0;
+  #m = new Map<string, tf.Variable>();
+  #v = new Map<string, tf.Variable>();
+
+  /** @param params the named variables to update (e.g. `model.trainableParameters()`). */
+  constructor(readonly params: [string, tf.Variable][], opts: AdamOptions = {}) {
+    this.beta1 = opts.beta1 ?? 0.9;
+    this.beta2 = opts.beta2 ?? 0.98;
+    this.epsilon = opts.epsilon ?? 1e-9;
+    this.weightDecay = opts.weightDecay ?? 0;
+    for (const [n, p] of params) {
+      this.#m.set(n, tf.variable(tf.zerosLike(p), false));
+      this.#v.set(n, tf.variable(tf.zerosLike(p), false));
+    }
+  }
+
+  /**
+   * One update: m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²;
+   * p ← p − lr · m̂ / (√v̂ + ε), with bias-corrected m̂, v̂.
+   */
+  apply(grads: Record<string, tf.Tensor>, lr: number): void {
+    this.step++;
+    const b1 = this.beta1, b2 = this.beta2;
+    const c1 = 1 - Math.pow(b1, this.step);
+    const c2 = 1 - Math.pow(b2, this.step);
+    tf.tidy(() => {
+      for (const [n, p] of this.params) {
+        const g = grads[n];
+        if (!g) continue;
+        const m = this.#m.get(n)!, v = this.#v.get(n)!;
+        m.assign(m.mul(b1).add(g.mul(1 - b1)));
+        v.assign(v.mul(b2).add(g.square().mul(1 - b2)));
+        const update = m.div(c1).div(v.div(c2).sqrt().add(this.epsilon)).mul(lr);
+        const decayed = this.weightDecay ? p.mul(1 - lr * this.weightDecay) : p;
+        p.assign(decayed.sub(update));
+      }
+    });
+  }
+
+  /** Optimizer state for a checkpoint: `m.<name>`, `v.<name>` (the variables; do not dispose). */
+  state(): Record<string, tf.Tensor> {
+    const out: Record<string, tf.Tensor> = {};
+    for (const [n, t] of this.#m) out[`m.${n}`] = t;
+    for (const [n, t] of this.#v) out[`v.${n}`] = t;
+    return out;
+  }
+
+  /** Restores {@link Adam.state} and the step count. */
+  loadState(state: Record<string, tf.Tensor>, step: number): void {
+    for (const [n, t] of this.#m) if (state[`m.${n}`]) t.assign(state[`m.${n}`]);
+    for (const [n, t] of this.#v) if (state[`v.${n}`]) t.assign(state[`v.${n}`]);
+    this.step = step;
+  }
+
+  /** Frees the moment tensors. */
+  dispose(): void {
+    for (const t of this.#m.values()) t.dispose();
+    for (const t of this.#v.values()) t.dispose();
+  }
+}

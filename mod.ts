@@ -1,0 +1,10 @@
+/**
+ * fuselab: Transformer and multimodal-fusion ablations on TensorFlow.js.
+ *
+ * @module
+ */
+export * from "./lib/engine/mod.ts";
+export * from "./lib/nn/mod.ts";
+export * from "./lib/train/mod.ts";
+export * from "./lib/experiment/mod.ts";
+export * from "./lib/tasks/mod.ts";
