@@ -103,11 +103,11 @@ async function tryTfjsNode(gpu: boolean): Promise<Attempt> {
   }
 }
 
-async function tryWebGPU(): Promise<Attempt> {
+async function tryWebGPU(auto = false): Promise<Attempt> {
   try {
     const { initWebGPU } = await import("./webgpu.ts");
-    const r = await initWebGPU();
-    return r;
+    // For auto, a software adapter is reported without starting the backend.
+    return await initWebGPU({ allowSoftware: !auto });
   } catch (e) {
     return { ok: false, why: `webgpu failed to start: ${(e as Error).message}` };
   }
@@ -196,8 +196,11 @@ export async function selectBackend(requested: BackendName = "auto"): Promise<Ba
   }
   // auto: GPU first, but only a real one.
   for (const name of ["tfjs-node-gpu", "webgpu", "tfjs-node", "blas", "wasm", "cpu"] as const) {
-    if (name === "webgpu" && Deno.env.get("FUSELAB_AUTO_WEBGPU") === "0") continue;
-    const a = await TRY[name]();
+    if (name === "webgpu" && Deno.env.get("FUSELAB_AUTO_WEBGPU") === "0") {
+      skipped.push({ name, why: "FUSELAB_AUTO_WEBGPU=0" });
+      continue;
+    }
+    const a = name === "webgpu" ? await tryWebGPU(true) : await TRY[name]();
     if (a.ok && name === "webgpu" && a.software) {
       skipped.push({ name, why: `${a.why}, a software adapter (slower than the CPU backends)` });
       continue;

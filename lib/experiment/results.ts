@@ -117,6 +117,8 @@ export interface StatusRecord {
   error?: string;
   /** How many times the run was started (1 + resumes). */
   attempts?: number;
+  /** What ended training of a done run: its epochs, `train.maxSteps` or `train.timeLimitS`. */
+  stoppedBy?: "epochs" | "maxSteps" | "timeLimit";
 }
 
 /**

@@ -5,3 +5,6 @@
  */
 export * from "./adam.ts";
 export * from "./noam.ts";
+export * from "./losses.ts";
+export * from "./label_smoothing.ts";
+export * from "./greedy.ts";

@@ -1,8 +1,28 @@
 /**
- * The OpenBLAS-accelerated kernels for the wasm backend (issue 7 fills this in).
+ * The OpenBLAS-accelerated wasm backend ("blas").
+ *
+ * The TF.js wasm backend with its hottest kernels replaced through the kernel
+ * registry: matmuls by OpenBLAS `cblas_sgemm` working on the wasm heap in
+ * place, `Sum` over leading/trailing axes by `cblas_sgemv`, `Transpose` by
+ * `cblas_somatcopy` and row moves, `Identity` by data sharing, and `Tile` and
+ * `GatherV2` by block copies. Everything else is the stock wasm
+ * backend (with the correctness fixes of `../wasm_kernels.ts`).
  *
  * @module
  */
+import * as tf from "@tensorflow/tfjs";
+import { sharedIdentity } from "./identity.ts";
+import { blasBatchMatMul, blasFusedMatMul } from "./matmul.ts";
+import { loadOpenBlas, type OpenBlas } from "./openblas.ts";
+import { currentKernel, replacedCount, replaceKernel, restoreKernels } from "./registry.ts";
+import { blasSum } from "./sum.ts";
+import { tileKernel } from "./tile.ts";
+import { transposeKernel } from "./transpose.ts";
+import { gatherKernel } from "./gather.ts";
+
+export { loadOpenBlas, type OpenBlas, openBlasCandidates } from "./openblas.ts";
+export { planMatMul } from "./matmul_plan.ts";
+export { tileInto } from "./tile.ts";
 
 /** Result of trying to install the OpenBLAS kernels. */
 export interface BlasInstall {
@@ -11,7 +31,82 @@ export interface BlasInstall {
   details?: Record<string, string>;
 }
 
-/** Installs the OpenBLAS kernels on the wasm backend, when OpenBLAS loads. */
-export function installBlasKernels(): Promise<BlasInstall> {
-  return Promise.resolve({ ok: false, why: "OpenBLAS kernels are not built yet" });
+/** Options of {@link installBlasKernels}. */
+export interface BlasOptions {
+  /** OpenBLAS threads (default `$FUSELAB_BLAS_THREADS`, else the number of CPUs). */
+  threads?: number;
+  /** Path of libopenblas (default `$FUSELAB_OPENBLAS`, then the usual places). */
+  path?: string;
+}
+
+/** The kernels the blas backend replaces on wasm. */
+export const BLAS_KERNELS = [
+  "BatchMatMul",
+  "_FusedMatMul",
+  "Identity",
+  "Tile",
+  "Sum",
+  "Transpose",
+  "GatherV2",
+] as const;
+
+let installed: { blas: OpenBlas; mark: number; result: BlasInstall } | undefined;
+
+function defaultThreads(): number {
+  const env = Number(Deno.env.get("FUSELAB_BLAS_THREADS"));
+  if (Number.isInteger(env) && env > 0) return env;
+  return navigator.hardwareConcurrency || 1;
+}
+
+/**
+ * Installs the OpenBLAS kernels on the wasm backend (which must already be
+ * registered), when OpenBLAS loads. Idempotent. Returns `ok: false` with the
+ * reason, and changes nothing, when it cannot load.
+ */
+export function installBlasKernels(opts: BlasOptions = {}): Promise<BlasInstall> {
+  if (installed) return Promise.resolve(installed.result);
+  let blas: OpenBlas;
+  try {
+    blas = loadOpenBlas(opts.path);
+  } catch (e) {
+    const msg = (e as Error).message;
+    const why = msg.includes("--allow-ffi") || e instanceof Deno.errors.NotCapable ||
+        e instanceof Deno.errors.PermissionDenied
+      ? `OpenBLAS needs the --allow-ffi permission (${msg.split("\n")[0]})`
+      : msg;
+    return Promise.resolve({ ok: false, why });
+  }
+  const threads = opts.threads ?? defaultThreads();
+  blas.setThreads(threads);
+  const mark = replacedCount();
+  replaceKernel("BatchMatMul", blasBatchMatMul(blas));
+  replaceKernel("_FusedMatMul", blasFusedMatMul(blas));
+  replaceKernel("Identity", sharedIdentity(currentKernel("Identity")));
+  replaceKernel("Tile", tileKernel(currentKernel("Tile")));
+  replaceKernel("Sum", blasSum(blas, currentKernel("Sum")));
+  replaceKernel("Transpose", transposeKernel(currentKernel("Transpose"), blas));
+  replaceKernel("GatherV2", gatherKernel(currentKernel("GatherV2")));
+  const result: BlasInstall = {
+    ok: true,
+    why: `wasm with OpenBLAS kernels (${blas.path}, ${blas.threads()} threads)`,
+    details: { openblas: blas.config, blasThreads: String(blas.threads()) },
+  };
+  installed = { blas, mark, result };
+  return Promise.resolve(result);
+}
+
+/**
+ * Puts the wasm backend's previous kernels back (plain wasm again) and unloads
+ * OpenBLAS. Tensors stay valid.
+ */
+export function uninstallBlasKernels(): void {
+  if (!installed) return;
+  restoreKernels(installed.mark);
+  installed.blas.close();
+  installed = undefined;
+}
+
+/** Whether the OpenBLAS kernels are installed now. */
+export function blasInstalled(): boolean {
+  return installed !== undefined && tf.getKernel("BatchMatMul", "wasm") !== undefined;
 }

@@ -1,0 +1,57 @@
+/**
+ * What a run ran on (`env.json`): Deno, V8, TypeScript and TF.js versions,
+ * the backend and why it was chosen, the machine, and the code version.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import os from "node:os";
+import type { BackendInfo } from "../engine/backend.ts";
+import type { EnvRecord } from "./results.ts";
+
+let codeVersion: Promise<string> | undefined;
+
+/**
+ * `git describe --always --dirty` of the project, or "unknown". Worker
+ * processes inherit it through `FUSELAB_CODE_VERSION`.
+ */
+export function getCodeVersion(): Promise<string> {
+  codeVersion ??= (async () => {
+    const inherited = Deno.env.get("FUSELAB_CODE_VERSION");
+    if (inherited) return inherited;
+    try {
+      const root = new URL("../../", import.meta.url).pathname;
+      const out = await new Deno.Command("git", {
+        args: ["-C", root, "describe", "--always", "--dirty"],
+        stdout: "piped",
+        stderr: "null",
+      }).output();
+      const v = new TextDecoder().decode(out.stdout).trim();
+      return out.success && v ? v : "unknown";
+    } catch {
+      return "unknown";
+    }
+  })();
+  return codeVersion;
+}
+
+/** The environment record of a run on `backend`. */
+export async function envRecord(backend: BackendInfo): Promise<EnvRecord> {
+  return {
+    deno: Deno.version.deno,
+    v8: Deno.version.v8,
+    typescript: Deno.version.typescript,
+    tfjs: tf.version.tfjs,
+    backend: {
+      name: backend.name,
+      tfBackend: backend.tfBackend,
+      reason: backend.reason,
+      details: backend.details,
+    },
+    os: `${Deno.build.os} ${os.release()}`,
+    arch: Deno.build.arch,
+    cpus: navigator.hardwareConcurrency,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30 * 10) / 10,
+    codeVersion: await getCodeVersion(),
+  };
+}

@@ -1,0 +1,301 @@
+/**
+ * Running a sweep: which planned runs to do (done runs are skipped, failed
+ * ones only retried when asked, interrupted ones resumed), doing them in this
+ * process or in `--jobs N` worker processes, and rebuilding the report.
+ *
+ * Each run's folder is written only by the process running it; the manifest
+ * only by the parent, atomically.
+ *
+ * @module
+ */
+import { resolve } from "node:path";
+import { describeBackend, selectBackend } from "../engine/backend.ts";
+import type { LoopProgress } from "../train/loop.ts";
+import { exists, writeJsonAtomic } from "./atomic.ts";
+import { getCodeVersion } from "./env.ts";
+import type { PlannedRun } from "./plan.ts";
+import { ProgressDisplay } from "./progress.ts";
+import type { Manifest, StatusRecord } from "./results.ts";
+import { executeRun, readStatus, runDir } from "./run.ts";
+import type { LoadedExperiment } from "./validate.ts";
+
+/** Prefix of the progress lines a worker prints for its parent. */
+export const WORKER_PREFIX = "@@fuselab ";
+
+/** Writes manifest.json unless it already holds exactly this content. */
+export async function writeManifest(experimentDir: string, manifest: Manifest): Promise<void> {
+  await Deno.mkdir(`${experimentDir}/runs`, { recursive: true });
+  const path = `${experimentDir}/manifest.json`;
+  const text = JSON.stringify(manifest, null, 2) + "\n";
+  try {
+    if ((await Deno.readTextFile(path)) === text) return;
+  } catch {
+    // missing: write it
+  }
+  await writeJsonAtomic(path, manifest);
+}
+
+/** What to do with a run, given its status. */
+export type RunAction = "run" | "resume" | "skip";
+
+/** Options of a sweep. */
+export interface SweepOptions {
+  /** The runs to consider (the plan, possibly filtered by `--only`). */
+  runs: PlannedRun[];
+  /** Worker processes; 1 runs in this process. */
+  jobs: number;
+  retryFailed: boolean;
+  /** Run ids to start afresh, or `all`. */
+  force: Set<string> | "all";
+  /** Arguments for worker processes after `exp <file>` (e.g. `--backend wasm`). */
+  workerArgs: string[];
+  /** Build the report when done (default true). */
+  report?: boolean;
+  /** Progress display mode: force a TTY display or plain lines (default: detect). */
+  tty?: boolean;
+}
+
+/** Counts of a finished sweep. */
+export interface SweepSummary {
+  done: number;
+  diverged: number;
+  failed: number;
+  skipped: number;
+  /** 0 when no run failed, else 1. */
+  exitCode: number;
+}
+
+/** Decides what to do with a run. */
+export function decide(
+  status: StatusRecord | undefined,
+  forced: boolean,
+  retryFailed: boolean,
+): RunAction {
+  if (forced || !status) return "run";
+  switch (status.state) {
+    case "done":
+    case "diverged":
+      return "skip";
+    case "failed":
+      return retryFailed ? "resume" : "skip";
+    default:
+      return "resume";
+  }
+}
+
+/** One-line summary of a finished run. */
+export function summarize(status: StatusRecord, primary: string): string {
+  if (status.state === "done") {
+    const v = status.final?.[primary];
+    const secs = status.trainSeconds !== undefined ? ` in ${status.trainSeconds.toFixed(1)}s` : "";
+    return `done${secs}${v !== undefined ? `, ${primary} ${Number(v.toPrecision(4))}` : ""}`;
+  }
+  return `${status.state}: ${(status.error ?? "").split("\n")[0]}`;
+}
+
+function label(run: PlannedRun): string {
+  return `${run.id} ${run.variantKey} seed ${run.seed}`;
+}
+
+/** Path of the command line entry point and the project's deno.json. */
+function entryPoints() {
+  return {
+    cli: new URL("../../cli.ts", import.meta.url).pathname,
+    config: new URL("../../deno.json", import.meta.url).pathname,
+  };
+}
+
+/** The permissions a worker needs (those of `deno task exp`). */
+export const WORKER_PERMISSIONS = [
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-ffi",
+  "--allow-run",
+  "--allow-sys",
+];
+
+async function runInWorker(
+  loaded: LoadedExperiment,
+  run: PlannedRun,
+  opts: SweepOptions,
+  display: ProgressDisplay,
+): Promise<StatusRecord> {
+  const { cli, config } = entryPoints();
+  const dir = runDir(loaded.experimentDir, run.id);
+  const args = [
+    "run",
+    ...WORKER_PERMISSIONS,
+    "--config",
+    config,
+    cli,
+    "exp",
+    loaded.file,
+    "--worker",
+    "--run-id",
+    run.id,
+    "--results",
+    resolve(loaded.resultsRoot),
+    ...(opts.force === "all" || opts.force.has(run.id) ? ["--force", run.id] : []),
+    ...(opts.retryFailed ? ["--retry-failed"] : []),
+    ...opts.workerArgs,
+  ];
+  const child = new Deno.Command(Deno.execPath(), {
+    args,
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+    env: { FUSELAB_CODE_VERSION: await getCodeVersion() },
+  }).spawn();
+  let stderr = "";
+  const readErr = (async () => {
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+      stderr = (stderr + chunk).slice(-4000);
+    }
+  })();
+  let buffer = "";
+  for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+    buffer += chunk;
+    let nl: number;
+    while ((nl = buffer.indexOf("\n")) >= 0) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      if (line.startsWith(WORKER_PREFIX)) {
+        try {
+          display.update(run.id, JSON.parse(line.slice(WORKER_PREFIX.length)) as LoopProgress);
+        } catch {
+          // a garbled progress line is not worth failing for
+        }
+      } else if (line.trim()) display.log(`  ${run.id}: ${line}`);
+    }
+  }
+  const { code } = await child.status;
+  await readErr;
+  const status = await readStatus(dir);
+  if (status && ["done", "diverged", "failed"].includes(status.state) && status.endedAt) {
+    return status;
+  }
+  // The worker died without recording an outcome: record it here.
+  const failed: StatusRecord = {
+    ...(status ?? {}),
+    state: "failed",
+    endedAt: new Date().toISOString(),
+    error: `worker process exited with code ${code}${stderr ? `:\n${stderr.trim()}` : ""}`,
+  };
+  await Deno.mkdir(dir, { recursive: true });
+  await writeJsonAtomic(`${dir}/status.json`, failed);
+  return failed;
+}
+
+/** Builds the experiment's report and the results index, if `lib/report` exists. */
+export async function buildReports(
+  experimentDir: string,
+  resultsRoot: string,
+  log: (s: string) => void,
+): Promise<void> {
+  const url = new URL("../report/mod.ts", import.meta.url);
+  if (!(await exists(url.pathname))) return;
+  try {
+    const mod = await import(url.href);
+    if (typeof mod.buildReport === "function") {
+      const path = await mod.buildReport(experimentDir);
+      log(`report: ${path}`);
+    }
+    if (typeof mod.buildIndex === "function") await mod.buildIndex(resultsRoot);
+  } catch (e) {
+    log(
+      `the report could not be built (results are intact; retry with \`deno task report\`): ${
+        (e as Error).message
+      }`,
+    );
+  }
+}
+
+/** Runs the sweep; see the module documentation. */
+export async function runSweep(
+  loaded: LoadedExperiment,
+  opts: SweepOptions,
+): Promise<SweepSummary> {
+  const summary: SweepSummary = { done: 0, diverged: 0, failed: 0, skipped: 0, exitCode: 0 };
+  await writeManifest(loaded.experimentDir, loaded.plan.manifest);
+  const primary = loaded.plan.manifest.primary.metric;
+  const todo: PlannedRun[] = [];
+  for (const run of opts.runs) {
+    const dir = runDir(loaded.experimentDir, run.id);
+    const forced = opts.force === "all" || opts.force.has(run.id);
+    const status = await readStatus(dir);
+    const action = decide(status, forced, opts.retryFailed);
+    if (action === "skip") {
+      summary.skipped++;
+      if (status?.state === "failed") summary.failed++;
+      continue;
+    }
+    if (forced && (await exists(dir))) await Deno.remove(dir, { recursive: true });
+    todo.push(run);
+  }
+  const count = (s: StatusRecord) => {
+    if (s.state === "done") summary.done++;
+    else if (s.state === "diverged") summary.diverged++;
+    else summary.failed++;
+  };
+  const display = new ProgressDisplay(todo.length, { tty: opts.tty });
+  if (summary.skipped) {
+    display.log(
+      `${summary.skipped} run${summary.skipped === 1 ? "" : "s"} already finished ` +
+        `(skipped${summary.failed ? `; ${summary.failed} failed: --retry-failed reruns them` : ""})`,
+    );
+  }
+  if (todo.length) {
+    // Fail fast, once, when the backend cannot load; print which one runs.
+    const info = await selectBackend(todo[0].config.backend);
+    display.log(describeBackend(info));
+  }
+  if (opts.jobs <= 1) {
+    for (const run of todo) {
+      display.start(run.id, label(run));
+      const status = await executeRun({
+        experiment: loaded.experiment.name,
+        run,
+        task: loaded.task,
+        dir: runDir(loaded.experimentDir, run.id),
+        progress: (p) => display.update(run.id, p),
+      });
+      count(status);
+      display.finish(run.id, summarize(status, primary));
+    }
+  } else {
+    const queue = [...todo];
+    const worker = async () => {
+      for (let run = queue.shift(); run; run = queue.shift()) {
+        display.start(run.id, label(run));
+        const status = await runInWorker(loaded, run, opts, display);
+        count(status);
+        display.finish(run.id, summarize(status, primary));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(opts.jobs, todo.length) }, worker));
+  }
+  display.close();
+  const parts = [`${summary.done} done`];
+  if (summary.diverged) parts.push(`${summary.diverged} diverged`);
+  if (summary.failed) parts.push(`${summary.failed} failed`);
+  if (summary.skipped) parts.push(`${summary.skipped} skipped`);
+  console.log(`${loaded.experiment.name}: ${parts.join(", ")} (results: ${loaded.experimentDir})`);
+  if (opts.report ?? true) {
+    await buildReports(loaded.experimentDir, loaded.resultsRoot, (s) => console.log(s));
+  }
+  summary.exitCode = summary.failed ? 1 : 0;
+  return summary;
+}
+
+/** Reads every planned run's status (for `status` and `--dry-run`). */
+export async function planStatuses(
+  loaded: LoadedExperiment,
+): Promise<Map<string, StatusRecord | undefined>> {
+  const out = new Map<string, StatusRecord | undefined>();
+  for (const run of loaded.plan.runs) {
+    out.set(run.id, await readStatus(runDir(loaded.experimentDir, run.id)));
+  }
+  return out;
+}
+

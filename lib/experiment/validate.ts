@@ -1,0 +1,839 @@
+/**
+ * Validation of an experiment file: the schema, then what the schema cannot
+ * see (unknown task, axis paths, zipped lengths, exclusions, metrics), then
+ * every resolved variant (the task's options, heads dividing d_model, the
+ * task's own `check()`), all before anything trains.
+ *
+ * Every mistake becomes one line `<file>:<line>:<col> <path>: <what was
+ * expected> (got <value>)`, and all are reported at once.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import type { z } from "zod";
+import type { BackendName } from "../engine/backend.ts";
+import type { Task } from "../tasks/task.ts";
+import { ModelConfig, RunConfig, TrainConfig } from "./config.ts";
+import {
+  axisPaths,
+  expandVariants,
+  getPath,
+  manifestAxes,
+  matchesExclusion,
+  type Plan,
+  type PlannedRun,
+  rawRunConfig,
+  runIdOf,
+  sameValue,
+  seedsOf,
+  type Variant,
+} from "./plan.ts";
+import { Experiment } from "./schema.ts";
+import { type ExperimentSource, readExperimentSource, type Segment } from "./source.ts";
+import { type TaskCatalog, taskCatalog } from "./tasks.ts";
+
+/** A bad experiment file: `lines` are the formatted mistakes, one per line. */
+export class ExperimentError extends Error {
+  /** @param file the experiment file; @param lines one formatted message per mistake */
+  constructor(readonly file: string, readonly lines: string[]) {
+    super(lines.join("\n"));
+    this.name = "ExperimentError";
+  }
+}
+
+/** One mistake, before it is located and formatted. */
+interface Problem {
+  /** Where it is written in the file. */
+  at: Segment[];
+  /** Point at the key rather than the value. */
+  key?: boolean;
+  /** The config path the message is about. */
+  subject: string;
+  /** What was expected. */
+  expected: string;
+  /** The offending value (`undefined` prints as "nothing"). */
+  got: unknown;
+  /** Variant key, for problems of some variants only. */
+  variant?: string;
+  /** True when `at` is an axis value (then the variant is evident). */
+  atAxis?: boolean;
+}
+
+/** A validated experiment with its plan. */
+export interface LoadedExperiment {
+  /** The experiment file as given. */
+  file: string;
+  source: ExperimentSource;
+  experiment: Experiment;
+  /** The task the experiment uses. */
+  task: Task;
+  catalog: TaskCatalog;
+  plan: Plan;
+  /** Results root (`results` by default). */
+  resultsRoot: string;
+  /** `<resultsRoot>/<name>`. */
+  experimentDir: string;
+}
+
+/** Options of {@link loadExperiment}. */
+export interface LoadOptions {
+  /** Overrides the file's backend (`--backend`); part of each run's config. */
+  backend?: BackendName;
+  /** Overrides the file's `resultsDir` (`--results`). */
+  resultsRoot?: string;
+}
+
+// ---------------------------------------------------------------- formatting
+
+/** Formats a value for a message. */
+export function showValue(v: unknown): string {
+  if (v === undefined) return "nothing";
+  const s = typeof v === "string" ? JSON.stringify(v) : JSON.stringify(v) ?? String(v);
+  return s.length > 70 ? s.slice(0, 67) + "..." : s;
+}
+
+/** Formats a path inside a file: `axes["model.heads"][2]`, `model.dModel`. */
+export function showPath(path: Segment[]): string {
+  let out = "";
+  for (const seg of path) {
+    if (typeof seg === "number") out += `[${seg}]`;
+    else if (/^[A-Za-z_$][\w$]*$/.test(seg)) out += out ? `.${seg}` : seg;
+    else out += `[${JSON.stringify(seg)}]`;
+  }
+  return out || "(top level)";
+}
+
+/** Levenshtein distance. */
+export function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length];
+}
+
+/** The closest candidate to `word` when it is close enough to be a likely typo. */
+export function didYouMean(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined, bestD = Infinity;
+  for (const c of candidates) {
+    const d = c.toLowerCase() === word.toLowerCase() ? 0.5 : editDistance(word, c);
+    if (d < bestD) [best, bestD] = [c, d];
+  }
+  const limit = Math.max(1, Math.floor(word.length / 3));
+  return bestD <= limit ? best : undefined;
+}
+
+function suggestion(word: string, candidates: string[], list = true): string {
+  const guess = didYouMean(word, candidates);
+  if (guess) return `; did you mean "${guess}"?`;
+  if (!list || !candidates.length) return "";
+  const shown = candidates.slice(0, 12).join(", ");
+  return `; expected one of ${shown}${candidates.length > 12 ? ", ..." : ""}`;
+}
+
+// ------------------------------------------------------ zod schema traversal
+
+interface ZodLike {
+  _zod: {
+    def: {
+      type: string;
+      innerType?: ZodLike;
+      in?: ZodLike;
+      shape?: Record<string, ZodLike>;
+      options?: ZodLike[];
+      valueType?: ZodLike;
+      element?: ZodLike;
+      getter?: () => ZodLike;
+    };
+  };
+}
+
+const WRAPPERS = new Set([
+  "optional",
+  "default",
+  "nullable",
+  "readonly",
+  "prefault",
+  "catch",
+  "nonoptional",
+]);
+
+function unwrap(s: ZodLike): ZodLike {
+  for (let i = 0; i < 20; i++) {
+    const d = s._zod.def;
+    if (WRAPPERS.has(d.type) && d.innerType) s = d.innerType;
+    else if (d.type === "pipe" && d.in) s = d.in;
+    else if (d.type === "lazy" && d.getter) s = d.getter();
+    else break;
+  }
+  return s;
+}
+
+function childSchema(s: ZodLike, seg: Segment): ZodLike | undefined {
+  const d = unwrap(s)._zod.def;
+  if (d.type === "object") return d.shape?.[String(seg)];
+  if (d.type === "record") return d.valueType;
+  if (d.type === "array") return d.element;
+  if (d.type === "union") {
+    for (const o of d.options ?? []) {
+      const c = childSchema(o, seg);
+      if (c) return c;
+    }
+  }
+  return undefined;
+}
+
+/** Keys an object schema (or a union of them) accepts at `path`. */
+function keysAt(schema: z.ZodType, path: Segment[]): string[] {
+  let s: ZodLike | undefined = schema as unknown as ZodLike;
+  for (const seg of path) {
+    s = s && childSchema(s, seg);
+    if (!s) return [];
+  }
+  const keysOf = (x: ZodLike): string[] => {
+    const d = unwrap(x)._zod.def;
+    if (d.type === "object") return Object.keys(d.shape ?? {});
+    if (d.type === "union") return [...new Set((d.options ?? []).flatMap(keysOf))];
+    return [];
+  };
+  return s ? keysOf(s) : [];
+}
+
+/** Whether a schema is an object schema that lists its keys. */
+function isObjectSchema(schema: z.ZodType): boolean {
+  return unwrap(schema as unknown as ZodLike)._zod.def.type === "object";
+}
+
+// ------------------------------------------------------- zod issues → text
+
+interface Issue {
+  code: string;
+  path: PropertyKey[];
+  message: string;
+  input?: unknown;
+  expected?: string;
+  keys?: string[];
+  values?: unknown[];
+  minimum?: number | bigint;
+  maximum?: number | bigint;
+  inclusive?: boolean;
+  origin?: string;
+  options?: unknown[];
+  discriminator?: string;
+  errors?: Issue[][];
+}
+
+const TYPE_NAMES: Record<string, string> = {
+  int: "an integer",
+  number: "a number",
+  string: "a string",
+  boolean: "true or false",
+  array: "a list",
+  object: "a mapping of keys to values",
+  record: "a mapping of keys to values",
+  tuple: "a list",
+};
+
+function expectedOf(issue: Issue): string {
+  switch (issue.code) {
+    case "invalid_type": {
+      const t = TYPE_NAMES[issue.expected ?? ""] ?? issue.expected ?? "another type";
+      return issue.input === undefined ? `required: expected ${t}` : `expected ${t}`;
+    }
+    case "too_small":
+    case "too_big": {
+      const small = issue.code === "too_small";
+      const bound = String(small ? issue.minimum : issue.maximum);
+      if (issue.origin === "array") {
+        return `expected ${small ? "at least" : "at most"} ${bound} item${bound === "1" ? "" : "s"}`;
+      }
+      if (issue.origin === "string") {
+        return `expected ${small ? "at least" : "at most"} ${bound} characters`;
+      }
+      const op = small ? (issue.inclusive ? ">=" : ">") : (issue.inclusive ? "<=" : "<");
+      return `expected a number ${op} ${bound}`;
+    }
+    case "invalid_value": {
+      const values = (issue.values ?? []).map((v) => JSON.stringify(v));
+      const s = typeof issue.input === "string"
+        ? suggestion(issue.input, (issue.values ?? []).map(String), false)
+        : "";
+      return `expected ${values.length === 1 ? values[0] : "one of " + values.join(", ")}${s}`;
+    }
+    case "invalid_union": {
+      if (issue.discriminator) {
+        const opts = (issue.options ?? []).map((v) => JSON.stringify(v));
+        return `expected one of ${opts.join(", ")}`;
+      }
+      const alts = (issue.errors ?? []).map((errs) => errs[0] ? expectedOf(errs[0]) : "")
+        .filter((s) => s).map((s) => s.replace(/^(required: )?expected /, ""));
+      return alts.length ? `expected ${[...new Set(alts)].join(" or ")}` : issue.message;
+    }
+    default:
+      return issue.message.replace(/^Invalid input: /, "");
+  }
+}
+
+/**
+ * Problems from zod issues. `toFile` maps a path in the validated value to
+ * where it is written; `subjectPrefix` prefixes the printed path.
+ */
+function issueProblems(
+  issues: Issue[],
+  schema: z.ZodType,
+  toFile: (path: Segment[]) => { at: Segment[]; atAxis?: boolean },
+  subjectPrefix: Segment[] = [],
+): Problem[] {
+  const out: Problem[] = [];
+  for (const issue of issues) {
+    const path = issue.path.map((p) => typeof p === "number" ? p : String(p)) as Segment[];
+    if (issue.code === "unrecognized_keys") {
+      const known = keysAt(schema, path);
+      for (const k of issue.keys ?? []) {
+        const full = [...path, k];
+        const loc = toFile(full);
+        out.push({
+          at: loc.at,
+          atAxis: loc.atAxis,
+          key: !loc.atAxis,
+          subject: showPath([...subjectPrefix, ...full]),
+          expected: `unknown key${suggestion(k, known)}`,
+          got: (issue.input as Record<string, unknown> | undefined)?.[k],
+        });
+      }
+      continue;
+    }
+    if (issue.code === "invalid_union" && issue.discriminator) {
+      // zod points at the union; the mistake is the discriminator's value.
+      const full = path[path.length - 1] === issue.discriminator
+        ? path
+        : [...path, issue.discriminator];
+      const loc = toFile(full);
+      out.push({
+        at: loc.at,
+        atAxis: loc.atAxis,
+        subject: showPath([...subjectPrefix, ...full]),
+        expected: expectedOf(issue),
+        got: (issue.input as Record<string, unknown> | undefined)?.[issue.discriminator],
+      });
+      continue;
+    }
+    const loc = toFile(path);
+    out.push({
+      at: loc.at,
+      atAxis: loc.atAxis,
+      subject: showPath([...subjectPrefix, ...path]),
+      expected: expectedOf(issue),
+      got: issue.input,
+    });
+  }
+  return out;
+}
+
+// ------------------------------------------------------------ config paths
+
+const LR_KEYS = ["schedule", "factor", "warmup", "value"];
+
+/** Every config path an axis may name (task options only when the task's schema lists them). */
+function configPaths(task: Task | undefined): string[] {
+  const paths = ["backend", "task.name"];
+  for (const k of Object.keys(ModelConfig.shape)) paths.push(`model.${k}`);
+  for (const k of Object.keys(TrainConfig.shape)) paths.push(`train.${k}`);
+  for (const k of LR_KEYS) paths.push(`train.lr.${k}`);
+  if (task) for (const k of keysAt(task.options as z.ZodType, [])) paths.push(`task.${k}`);
+  return paths;
+}
+
+/** Why `path` cannot be an axis, or `undefined` when it can. */
+function badConfigPath(path: string, task: Task | undefined): string | undefined {
+  if (path === "seed") return "the seed is not an axis: list seeds in `seeds`";
+  const valid = configPaths(task);
+  if (valid.includes(path) || path === "model" || path === "train") return undefined;
+  const parts = path.split(".");
+  if (parts[0] === "task" && parts.length === 2 && task) {
+    if (!isObjectSchema(task.options as z.ZodType)) return undefined;
+  }
+  return `unknown config path${suggestion(path, valid, false)}`;
+}
+
+/** Splits `val/exact_match` into split and metric (split defaults to `test`). */
+export function parseMetricName(s: string): { split: string; metric: string } {
+  const i = s.indexOf("/");
+  return i < 0 ? { split: "test", metric: s } : { split: s.slice(0, i), metric: s.slice(i + 1) };
+}
+
+function badMetric(s: string, task: Task | undefined): string | undefined {
+  const { split, metric } = parseMetricName(s);
+  if (!["train", "val", "test"].includes(split)) {
+    return `expected a split of train, val or test before "/"`;
+  }
+  if (split === "train") {
+    return metric === "loss" ? undefined : `expected train/loss (train lines carry only the loss)`;
+  }
+  if (!task) return undefined;
+  const names = [...task.metrics.map((m) => m.name), "loss"];
+  if (names.includes(metric)) return undefined;
+  return `unknown metric of task ${task.name}${suggestion(metric, names)}`;
+}
+
+// ---------------------------------------------------------------- checking
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/** Checks the schema cannot express, on the raw data (so they run even when the schema fails). */
+function structuralProblems(data: Record<string, unknown>, task: Task | undefined): Problem[] {
+  const out: Problem[] = [];
+  const axes = isRecord(data.axes) ? data.axes : {};
+  const axisKeys = Object.keys(axes);
+  const seen = new Map<string, string>();
+  const valuesOfPath = new Map<string, unknown[]>();
+  for (const axisKey of axisKeys) {
+    const paths = axisPaths(axisKey);
+    const values = axes[axisKey];
+    if (!paths.length) {
+      out.push({
+        at: ["axes", axisKey],
+        key: true,
+        subject: showPath(["axes", axisKey]),
+        expected: "expected a config path such as model.heads",
+        got: axisKey,
+      });
+    }
+    for (const [k, path] of paths.entries()) {
+      const why = badConfigPath(path, task);
+      if (why) {
+        out.push({
+          at: ["axes", axisKey],
+          key: true,
+          subject: showPath(["axes", axisKey]),
+          expected: why,
+          got: path,
+        });
+      }
+      if (seen.has(path)) {
+        out.push({
+          at: ["axes", axisKey],
+          key: true,
+          subject: showPath(["axes", axisKey]),
+          expected: `each config path may be one axis only (also in axes["${seen.get(path)}"])`,
+          got: path,
+        });
+      }
+      seen.set(path, axisKey);
+      if (Array.isArray(values)) {
+        valuesOfPath.set(path, values.map((v) => paths.length === 1 ? v : (v as unknown[])?.[k]));
+      }
+    }
+    if (paths.length > 1 && Array.isArray(values)) {
+      values.forEach((v, i) => {
+        if (!Array.isArray(v) || v.length !== paths.length) {
+          out.push({
+            at: ["axes", axisKey, i],
+            subject: showPath(["axes", axisKey, i]),
+            expected: `expected a list of ${paths.length} values, one for each of ${paths.join(", ")}`,
+            got: v,
+          });
+        }
+      });
+    }
+  }
+  const singleAxes = axisKeys.filter((k) => axisPaths(k).length === 1).map((k) => axisPaths(k)[0]);
+  if (Array.isArray(data.zip)) {
+    const zipped = new Set<string>();
+    data.zip.forEach((group, gi) => {
+      if (!Array.isArray(group)) return;
+      const lengths: [string, number][] = [];
+      group.forEach((p, pi) => {
+        if (typeof p !== "string") return;
+        if (!singleAxes.includes(p)) {
+          out.push({
+            at: ["zip", gi, pi],
+            subject: showPath(["zip", gi, pi]),
+            expected: `expected the path of an axis in axes${suggestion(p, singleAxes)}`,
+            got: p,
+          });
+          return;
+        }
+        if (zipped.has(p)) {
+          out.push({
+            at: ["zip", gi, pi],
+            subject: showPath(["zip", gi, pi]),
+            expected: "an axis may be in one zip group only",
+            got: p,
+          });
+        }
+        zipped.add(p);
+        const vals = axes[axisKeys.find((k) => axisPaths(k)[0] === p && axisPaths(k).length === 1)!];
+        if (Array.isArray(vals)) lengths.push([p, vals.length]);
+      });
+      if (new Set(lengths.map(([, n]) => n)).size > 1) {
+        out.push({
+          at: ["zip", gi],
+          subject: showPath(["zip", gi]),
+          expected: `zipped axes need equal numbers of values (${
+            lengths.map(([p, n]) => `${p} has ${n}`).join(", ")
+          })`,
+          got: group,
+        });
+      }
+    });
+  }
+  if (Array.isArray(data.exclude)) {
+    data.exclude.forEach((rule, i) => {
+      if (!isRecord(rule)) return;
+      for (const [p, v] of Object.entries(rule)) {
+        const vals = valuesOfPath.get(p);
+        if (!vals) {
+          out.push({
+            at: ["exclude", i, p],
+            key: true,
+            subject: showPath(["exclude", i, p]),
+            expected: `expected the path of an axis${suggestion(p, [...valuesOfPath.keys()])}`,
+            got: p,
+          });
+        } else if (!vals.some((x) => sameValue(x, v))) {
+          out.push({
+            at: ["exclude", i, p],
+            subject: showPath(["exclude", i, p]),
+            expected: `expected one of the axis values ${vals.map(showValue).join(", ")}`,
+            got: v,
+          });
+        }
+      }
+    });
+  }
+  if (isRecord(data.metrics)) {
+    const m = data.metrics;
+    if (typeof m.primary === "string") {
+      const why = badMetric(m.primary, task);
+      if (why) {
+        out.push({
+          at: ["metrics", "primary"],
+          subject: "metrics.primary",
+          expected: why,
+          got: m.primary,
+        });
+      }
+    }
+    if (Array.isArray(m.compare)) {
+      m.compare.forEach((c, i) => {
+        const why = typeof c === "string" ? badMetric(c, task) : undefined;
+        if (why) {
+          out.push({
+            at: ["metrics", "compare", i],
+            subject: showPath(["metrics", "compare", i]),
+            expected: why,
+            got: c,
+          });
+        }
+      });
+    }
+  }
+  if (Array.isArray(data.seeds) && new Set(data.seeds).size !== data.seeds.length) {
+    out.push({ at: ["seeds"], subject: "seeds", expected: "expected distinct seeds", got: data.seeds });
+  }
+  return out;
+}
+
+/** Where a config path of a variant is written: its axis value, or the base config. */
+function variantLocation(variant: Variant) {
+  return (path: Segment[]): { at: Segment[]; atAxis?: boolean } => {
+    const dotted = path.map(String).join(".");
+    for (const [axisPath, src] of Object.entries(variant.sources)) {
+      if (
+        dotted === axisPath || dotted.startsWith(axisPath + ".") ||
+        axisPath.startsWith(dotted + ".")
+      ) {
+        const paths = axisPaths(src.axisKey);
+        const at: Segment[] = ["axes", src.axisKey, src.index];
+        if (paths.length > 1) at.push(paths.indexOf(axisPath));
+        // Inside an object-valued axis value, follow the rest of the path.
+        if (dotted.startsWith(axisPath + ".")) {
+          at.push(...dotted.slice(axisPath.length + 1).split("."));
+        }
+        return { at, atAxis: true };
+      }
+    }
+    return { at: path };
+  };
+}
+
+/** The preferred place for a check involving several config paths: an axis if one is. */
+function preferAxis(variant: Variant, paths: string[]): string {
+  return paths.find((p) => p in variant.values) ?? paths[0];
+}
+
+function variantProblems(
+  exp: Experiment,
+  variant: Variant,
+  seed: number,
+  task: Task,
+  backend: BackendName | undefined,
+): { problems: Problem[]; config?: RunConfig } {
+  const locate = variantLocation(variant);
+  const raw = rawRunConfig(exp, variant, seed, backend);
+  const parsed = RunConfig.safeParse(raw, { reportInput: true });
+  if (!parsed.success) {
+    return { problems: issueProblems(parsed.error.issues as Issue[], RunConfig, locate) };
+  }
+  const config = parsed.data;
+  const problems: Problem[] = [];
+  const { name: _name, ...rawOptions } = config.task;
+  const opts = (task.options as z.ZodType).safeParse(rawOptions, { reportInput: true });
+  if (!opts.success) {
+    const toFile = (p: Segment[]) => locate(["task", ...p]);
+    problems.push(
+      ...issueProblems(opts.error.issues as Issue[], task.options as z.ZodType, toFile, ["task"]),
+    );
+    return { problems };
+  }
+  const options = opts.data as Record<string, unknown>;
+  const resolved: RunConfig = { ...config, task: { name: config.task.name, ...options } };
+  const m = config.model;
+  const push = (path: string, expected: string) =>
+    problems.push({
+      ...locate(path.split(".")),
+      subject: path,
+      expected,
+      got: getPath(resolved, path),
+    });
+  if (m.dModel % m.heads !== 0) {
+    const p = preferAxis(variant, ["model.heads", "model.dModel"]);
+    push(
+      p,
+      p === "model.heads"
+        ? `expected a divisor of model.dModel = ${m.dModel} (heads split d_model evenly)`
+        : `expected a multiple of model.heads = ${m.heads} (heads split d_model evenly)`,
+    );
+  } else if (m.positional === "rope" && (m.dModel / m.heads) % 2 !== 0) {
+    const p = preferAxis(variant, ["model.positional", "model.heads", "model.dModel"]);
+    push(p, `rope needs an even head width, but d_model / heads = ${m.dModel / m.heads}`);
+  }
+  try {
+    for (const [path, message] of task.check?.(resolved, options) ?? []) push(path, message);
+  } catch (e) {
+    push("task", `the task's check() failed: ${(e as Error).message}`);
+  }
+  return { problems, config: problems.length ? undefined : resolved };
+}
+
+function format(source: ExperimentSource, p: Problem, total: number, variants: string[]): string {
+  const pos = source.locate(p.at, p.key);
+  let line = `${source.file}:${pos.line}:${pos.col} ${p.subject}: ${p.expected} (got ${
+    showValue(p.got)
+  })`;
+  if (!p.atAxis && variants.length && variants.length < total) {
+    line += ` [variant ${variants[0]}${
+      variants.length > 1 ? ` and ${variants.length - 1} more` : ""
+    }]`;
+  }
+  return line;
+}
+
+/** Formats problems, one line each, in file order, identical ones once. */
+function formatAll(source: ExperimentSource, problems: Problem[], totalVariants: number): string[] {
+  const groups = new Map<string, { p: Problem; variants: string[] }>();
+  for (const p of problems) {
+    const pos = source.locate(p.at, p.key);
+    const k = JSON.stringify([pos.line, pos.col, p.subject, p.expected, showValue(p.got)]);
+    const g = groups.get(k);
+    if (g) {
+      if (p.variant) g.variants.push(p.variant);
+    } else groups.set(k, { p, variants: p.variant ? [p.variant] : [] });
+  }
+  return [...groups.values()]
+    .map(({ p, variants }) => ({
+      pos: source.locate(p.at, p.key),
+      text: format(source, p, totalVariants, variants),
+    }))
+    .sort((a, b) => a.pos.line - b.pos.line || a.pos.col - b.pos.col)
+    .map((x) => x.text);
+}
+
+/** Normalises a metric name to `<split>/<metric>`. */
+function qualified(s: string): string {
+  const { split, metric } = parseMetricName(s);
+  return `${split}/${metric}`;
+}
+
+/**
+ * Reads, validates and plans an experiment file. Throws
+ * {@link ExperimentError} listing every mistake; nothing is written.
+ */
+export async function loadExperiment(
+  file: string,
+  opts: LoadOptions = {},
+): Promise<LoadedExperiment> {
+  const source = await readExperimentSource(file);
+  if (source.errors.length) {
+    throw new ExperimentError(
+      file,
+      source.errors.map(([pos, msg]) => `${file}:${pos.line}:${pos.col} ${msg}`),
+    );
+  }
+  const catalog = await taskCatalog(source.tasks);
+  const problems: Problem[] = [];
+  const data = source.data;
+  const parsed = Experiment.safeParse(data, { reportInput: true });
+  if (!parsed.success) {
+    problems.push(
+      ...issueProblems(parsed.error.issues as Issue[], Experiment, (p) => ({ at: p })),
+    );
+  }
+  let task: Task | undefined;
+  if (isRecord(data)) {
+    const name = isRecord(data.task) ? data.task.name : undefined;
+    if (typeof name === "string") {
+      task = catalog.get(name);
+      if (!task) {
+        const names = catalog.names();
+        problems.push({
+          at: ["task", "name"],
+          subject: "task.name",
+          expected: names.length
+            ? `unknown task${suggestion(name, names)}`
+            : "unknown task (no task registry: lib/tasks/registry.ts is missing)",
+          got: name,
+        });
+      }
+    }
+    problems.push(...structuralProblems(data, task));
+  }
+  if (problems.length || !parsed.success || !task) {
+    throw new ExperimentError(file, formatAll(source, problems, 1));
+  }
+  const exp = parsed.data;
+
+  // Variants, exclusions, baseline.
+  const all = expandVariants(exp);
+  const rules = exp.exclude ?? [];
+  const used = rules.map(() => false);
+  const variants = all.filter((v) => {
+    let keep = true;
+    rules.forEach((r, i) => {
+      if (matchesExclusion(v, r)) {
+        used[i] = true;
+        keep = false;
+      }
+    });
+    return keep;
+  });
+  used.forEach((u, i) => {
+    if (!u) {
+      problems.push({
+        at: ["exclude", i],
+        subject: showPath(["exclude", i]),
+        expected: "this exclusion matches no variant",
+        got: rules[i],
+      });
+    }
+  });
+  if (all.length && !variants.length) {
+    problems.push({
+      at: ["exclude"],
+      subject: "exclude",
+      expected: "at least one variant must remain",
+      got: rules,
+    });
+  }
+  let baseline = variants[0]?.key ?? "base";
+  if (exp.baseline !== undefined) {
+    const b = exp.baseline;
+    const found = typeof b === "string"
+      ? variants.find((v) => v.key === b)
+      : variants.find((v) => matchesExclusion(v, b));
+    if (found) baseline = found.key;
+    else {
+      problems.push({
+        at: ["baseline"],
+        subject: "baseline",
+        expected: `expected a variant${
+          typeof b === "string" ? suggestion(b, variants.map((v) => v.key)) : ""
+        }`,
+        got: b,
+      });
+    }
+  }
+
+  // Every variant resolves and passes the checks.
+  const seeds = seedsOf(exp);
+  const configs = new Map<Variant, RunConfig>();
+  for (const v of variants) {
+    const r = variantProblems(exp, v, seeds[0], task, opts.backend);
+    problems.push(...r.problems.map((p) => ({ ...p, variant: v.key })));
+    if (r.config) configs.set(v, r.config);
+  }
+  if (problems.length) throw new ExperimentError(file, formatAll(source, problems, variants.length));
+
+  // Runs: variant × seed, ids from the resolved configs.
+  const runs: PlannedRun[] = [];
+  const byId = new Map<string, PlannedRun>();
+  for (const v of variants) {
+    for (const seed of seeds) {
+      const config = { ...configs.get(v)!, seed };
+      const id = await runIdOf(config);
+      const run: PlannedRun = {
+        id,
+        index: runs.length,
+        variant: v.values,
+        variantKey: v.key,
+        seed,
+        config,
+      };
+      const twin = byId.get(id);
+      if (twin) {
+        const axisPath = Object.keys(v.values)[0];
+        const src = v.sources[axisPath];
+        problems.push({
+          at: src ? ["axes", src.axisKey, src.index] : ["axes"],
+          atAxis: true,
+          subject: src ? showPath(["axes", src.axisKey, src.index]) : "axes",
+          expected: `variants ${twin.variantKey} and ${v.key} resolve to the same config`,
+          got: src ? v.values[axisPath] : undefined,
+        });
+        break;
+      }
+      byId.set(id, run);
+      runs.push(run);
+    }
+  }
+  if (problems.length) throw new ExperimentError(file, formatAll(source, problems, variants.length));
+
+  const primaryName = exp.metrics?.primary ?? task.primary;
+  const primary = qualified(primaryName);
+  const info = task.metrics.find((m) => m.name === parseMetricName(primaryName).metric);
+  const higherIsBetter = exp.metrics?.higherIsBetter ?? info?.higherIsBetter ??
+    !/loss|error|perplexity/.test(primary);
+  const resultsRoot = opts.resultsRoot ?? exp.resultsDir ?? "results";
+  return {
+    file,
+    source,
+    experiment: exp,
+    task,
+    catalog,
+    resultsRoot,
+    experimentDir: join(resultsRoot, exp.name),
+    plan: {
+      manifest: {
+        experiment: exp.name,
+        file,
+        ...(exp.description ? { description: exp.description } : {}),
+        axes: manifestAxes(exp),
+        seeds,
+        primary: { metric: primary, higherIsBetter },
+        compare: (exp.metrics?.compare ?? []).map(qualified),
+        baseline,
+        runs: runs.map(({ config: _c, ...r }) => r),
+      },
+      runs,
+    },
+  };
+}

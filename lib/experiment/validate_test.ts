@@ -1,0 +1,233 @@
+import assert from "node:assert/strict";
+import { main } from "../cli/exp.ts";
+import { ExperimentError, loadExperiment } from "./validate.ts";
+
+const DUMMY = new URL("./testdata/dummy_task.ts", import.meta.url).href;
+const SCHEMA = new URL("./schema.ts", import.meta.url).href;
+
+/** Writes `text` as an experiment file and returns the validation messages (none when valid). */
+async function mistakes(text: string, ext = "yaml"): Promise<{ file: string; lines: string[] }> {
+  const dir = await Deno.makeTempDir({ prefix: "fuselab-validate-" });
+  const file = `${dir}/exp.${ext}`;
+  await Deno.writeTextFile(file, text);
+  try {
+    await loadExperiment(file, { resultsRoot: `${dir}/results` });
+    return { file, lines: [] };
+  } catch (e) {
+    if (e instanceof ExperimentError) return { file, lines: e.lines };
+    throw e;
+  }
+}
+
+/** A TypeScript experiment using the test task `dummy_linear`. */
+function tsExperiment(body: string): string {
+  return `import { defineExperiment } from "${SCHEMA}";
+import { dummyTask } from "${DUMMY}";
+export const tasks = [dummyTask];
+export default defineExperiment({
+${body}
+});
+`;
+}
+
+const cases: { what: string; text: string; ext?: string; expect: (f: string) => string[] }[] = [
+  {
+    what: "unknown top-level key, with did you mean",
+    text: "name: a\ntask: { name: copy }\naxis:\n  model.heads: [1, 2]\n",
+    expect: (f) => [`${f}:3:1 axis: unknown key; did you mean "axes"? (got {"model.heads":[1,2]})`],
+  },
+  {
+    what: "unknown nested key",
+    text: "name: a\ntask: { name: copy }\nmodel:\n  dmodel: 64\n",
+    expect: (f) => [`${f}:4:3 model.dmodel: unknown key; did you mean "dModel"? (got 64)`],
+  },
+  {
+    what: "wrong type",
+    text: "name: a\ntask: { name: copy }\ntrain:\n  epochs: ten\n",
+    expect: (f) => [`${f}:4:11 train.epochs: expected a number (got "ten")`],
+  },
+  {
+    what: "value not in an enum",
+    text: "name: a\ntask: { name: copy }\nmodel: { positional: rop }\n",
+    expect: (f) => [
+      `${f}:3:22 model.positional: expected one of "sinusoid", "learned", "none", "rope", ` +
+      `"alibi"; did you mean "rope"? (got "rop")`,
+    ],
+  },
+  {
+    what: "number out of range",
+    text: "name: a\ntask: { name: copy }\nmodel:\n  dropout: 1.5\n",
+    expect: (f) => [`${f}:4:12 model.dropout: expected a number <= 1 (got 1.5)`],
+  },
+  {
+    what: "missing required key",
+    text: "name: a\ntask: { vocab: 11 }\n",
+    expect: (f) => [`${f}:2:7 task.name: required: expected a string (got nothing)`],
+  },
+  {
+    what: "unknown task",
+    text: "name: a\ntask:\n  name: cpy\n",
+    expect: (f) => [`${f}:3:9 task.name: unknown task; did you mean "copy"? (got "cpy")`],
+  },
+  {
+    what: "unknown axis path",
+    text: "name: a\ntask: { name: copy }\naxes:\n  model.head: [1, 2]\n",
+    expect: (f) => [
+      `${f}:4:3 axes["model.head"]: unknown config path; did you mean "model.heads"? ` +
+      `(got "model.head")`,
+    ],
+  },
+  {
+    what: "heads not dividing d_model, at the axis value",
+    text: "name: a\ntask: { name: copy }\nmodel: { dModel: 32 }\naxes:\n  model.heads: [4, 3]\n",
+    expect: (f) => [
+      `${f}:5:20 model.heads: expected a divisor of model.dModel = 32 ` +
+      `(heads split d_model evenly) (got 3)`,
+    ],
+  },
+  {
+    what: "learned table shorter than the evaluation length (the task's check)",
+    ext: "ts",
+    text: tsExperiment(`  name: "a",
+  task: { name: "dummy_linear", evalLength: 20 },
+  model: { positional: "learned", maxLen: 16 },`),
+    expect: (f) => [
+      `${f}:7:43 model.maxLen: expected at least the evaluation length 20 ` +
+      `for a learned table (got 16)`,
+    ],
+  },
+  {
+    what: "zipped axes of unequal lengths",
+    text: "name: a\ntask: { name: copy }\naxes:\n  model.dModel: [32, 64]\n" +
+      "  model.heads: [2, 4, 8]\nzip:\n  - [model.dModel, model.heads]\n",
+    expect: (f) => [
+      `${f}:7:5 zip[0]: zipped axes need equal numbers of values (model.dModel has 2, ` +
+      `model.heads has 3) (got ["model.dModel","model.heads"])`,
+    ],
+  },
+  {
+    what: "exclusion naming a value the axis does not have",
+    text: "name: a\ntask: { name: copy }\naxes:\n  model.positional: [sinusoid, learned]\n" +
+      "exclude:\n  - { model.positional: rope }\n",
+    expect: (f) => [
+      `${f}:6:25 exclude[0]["model.positional"]: expected one of the axis values "sinusoid", ` +
+      `"learned" (got "rope")`,
+    ],
+  },
+  {
+    what: "unknown primary metric",
+    text: "name: a\ntask: { name: copy }\nmetrics:\n  primary: exact_mach\n",
+    expect: (f) => [
+      `${f}:4:12 metrics.primary: unknown metric of task copy; did you mean "exact_match"? ` +
+      `(got "exact_mach")`,
+    ],
+  },
+  {
+    what: "a paired axis value of the wrong arity",
+    text: "name: a\ntask: { name: copy }\naxes:\n  model.dModel,model.heads: [[32, 4], [64]]\n",
+    expect: (f) => [
+      `${f}:4:39 axes["model.dModel,model.heads"][1]: expected a list of 2 values, one for ` +
+      `each of model.dModel, model.heads (got [64])`,
+    ],
+  },
+  {
+    what: "unknown learning-rate schedule",
+    text: "name: a\ntask: { name: copy }\ntrain:\n  lr: { schedule: cosine }\n",
+    expect: (f) => [
+      `${f}:4:19 train.lr.schedule: expected one of "noam", "constant" (got "cosine")`,
+    ],
+  },
+  {
+    what: "YAML syntax error",
+    text: "name: a\ntask: { name: copy\n",
+    expect: (f) => [`${f}:3:1 YAML syntax: Flow map in block collection must be sufficiently indented and end with a }`],
+  },
+  {
+    what: "the seed is not an axis",
+    text: "name: a\ntask: { name: copy }\naxes:\n  seed: [1, 2]\n",
+    expect: (f) => [`${f}:4:3 axes.seed: the seed is not an axis: list seeds in \`seeds\` (got "seed")`],
+  },
+];
+
+for (const c of cases.filter((c) => c.expect("").length)) {
+  Deno.test(`validation: ${c.what}`, async () => {
+    const { file, lines } = await mistakes(c.text, c.ext);
+    assert.deepEqual(lines, c.expect(file));
+  });
+}
+
+Deno.test("validation: every mistake of a file is reported at once, in file order", async () => {
+  const { file, lines } = await mistakes(
+    "name: bad name\ntask: { name: copy }\nmodel:\n  heads: 0\n  dmodel: 8\n" +
+      "train: { epochs: 0 }\nbackend: gpu\naxes:\n  model.positionl: [learned]\n",
+  );
+  assert.deepEqual(lines.map((l) => l.slice(file.length + 1).split(" ")[0]), [
+    "1:7",
+    "4:10",
+    "5:3",
+    "6:18",
+    "7:10",
+    "9:3",
+  ]);
+});
+
+Deno.test("validation: a TypeScript experiment points at the key in the source", async () => {
+  const { file, lines } = await mistakes(
+    tsExperiment(`  name: "a",
+  task: { name: "dummy_linear" },
+  model: { heads: 3, dModel: 8 },`),
+    "ts",
+  );
+  assert.deepEqual(lines, [
+    `${file}:7:19 model.heads: expected a divisor of model.dModel = 8 (heads split d_model ` +
+    `evenly) (got 3)`,
+  ]);
+});
+
+Deno.test("validation: a task's option schema and check() are applied per variant", async () => {
+  const { file, lines } = await mistakes(
+    tsExperiment(`  name: "a",
+  task: { name: "dummy_linear", dims: 3 },
+  axes: { "model.positional": ["sinusoid", "learned"], "model.maxLen": [4, 64] },`),
+    "ts",
+  );
+  assert.deepEqual(lines, [
+    `${file}:6:33 task.dims: unknown key; did you mean "dim"? (got 3)`,
+  ]);
+  const second = await mistakes(
+    tsExperiment(`  name: "a",
+  task: { name: "dummy_linear" },
+  axes: { "model.positional": ["sinusoid", "learned"], "model.maxLen": [4, 64] },`),
+    "ts",
+  );
+  assert.deepEqual(second.lines, [
+    `${second.file}:7:73 model.maxLen: expected at least the evaluation length 8 for a ` +
+    `learned table (got 4)`,
+  ]);
+});
+
+Deno.test("validation: a bad file exits 2, prints every mistake, and writes nothing", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fuselab-validate-" });
+  const file = `${dir}/bad.yaml`;
+  await Deno.writeTextFile(
+    file,
+    "name: bad\ntask: { name: copy }\nmodel: { dModel: 30 }\naxes:\n  model.heads: [1, 4]\n",
+  );
+  const errors: string[] = [];
+  const original = console.error;
+  console.error = (...a: unknown[]) => errors.push(a.join(" "));
+  let code: number;
+  try {
+    code = await main([file, "--results", `${dir}/results`]);
+  } finally {
+    console.error = original;
+  }
+  assert.equal(code, 2);
+  assert.deepEqual(errors, [
+    `${file}:5:20 model.heads: expected a divisor of model.dModel = 30 (heads split d_model ` +
+    `evenly) (got 4)`,
+    `1 mistake in ${file}; nothing was run`,
+  ]);
+  await assert.rejects(Deno.stat(`${dir}/results`), Deno.errors.NotFound);
+  await Deno.remove(dir, { recursive: true });
+});

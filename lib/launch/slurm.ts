@@ -1,0 +1,378 @@
+/**
+ * Sweeps on a Slurm cluster: `deno task exp <file> --launcher slurm` submits
+ * the runs not yet done as one job array (task i runs the i-th planned run with
+ * `deno task exp <file> --run-index i`), then a report job that waits for the
+ * array (`--dependency=afterany`), prints the job ids and returns at once.
+ * `deno task exp status <file>` merges the results folder with Slurm's view.
+ *
+ * fuselab schedules nothing itself: Slurm runs the tasks, and each task finds
+ * its own run's state in the results folder (a done run exits at once, an
+ * interrupted one resumes from its checkpoint), so pre-emption, `--requeue`
+ * and re-submission are all safe.
+ *
+ * @module
+ */
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { LaunchContext } from "../experiment/launch.ts";
+import type { ManifestRun } from "../experiment/results.ts";
+import { parseSlurmArgs, SLURM_HELP, type SlurmOptions } from "./slurm_args.ts";
+import {
+  arrayScript,
+  arraySpec,
+  parseJobId,
+  reportScript,
+  runLogPath,
+  type ScriptParams,
+  shellQuote,
+  SLURM_LOG_PATTERN,
+} from "./sbatch.ts";
+import {
+  type CommandRunner,
+  LIVE_STATES,
+  queryArray,
+  queryJob,
+  runCommand,
+  type TaskInfo,
+} from "./slurm_query.ts";
+import {
+  latestSubmissionOf,
+  readSlurmRecord,
+  SLURM_RECORD,
+  type SlurmRecord,
+  type SlurmSubmission,
+  writeSlurmRecord,
+} from "./slurm_record.ts";
+import {
+  formatStatusTable,
+  mergeState,
+  readRunStatus,
+  runLogTail,
+  summarize,
+  type SweepRunStatus,
+} from "./slurm_status.ts";
+
+/**
+ * What `launch` and `slurmStatus` read of the CLI's {@link LaunchContext}
+ * (lib/experiment/launch.ts): the file, the plan, the results folder, and
+ * optionally the selected runs (`--only`) and the arguments array tasks repeat.
+ */
+export type SlurmContext =
+  & Pick<LaunchContext, "file" | "manifest" | "resultsDir">
+  & Partial<Pick<LaunchContext, "runs" | "forwardArgs" | "resultsRoot">>;
+
+/** Replaceable effects, for tests. */
+export interface LaunchDeps {
+  /** Runs sbatch, squeue, scontrol. */
+  run?: CommandRunner;
+  /** Prints a line. */
+  print?: (line: string) => void;
+}
+
+/** The project root: the folder holding deno.json and cli.ts. */
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/** Terminal runs are never submitted again. */
+const FINISHED = new Set(["done", "diverged"]);
+
+/** Slurm's view of every array task in `rec`, by array job id (null: Slurm forgot it). */
+async function queryAll(
+  rec: SlurmRecord | null,
+  run: CommandRunner,
+): Promise<Map<string, Map<number, TaskInfo> | null>> {
+  const out = new Map<string, Map<number, TaskInfo> | null>();
+  for (const s of rec?.submissions ?? []) {
+    if (!out.has(s.arrayJobId)) out.set(s.arrayJobId, await queryArray(s.arrayJobId, run));
+  }
+  return out;
+}
+
+/**
+ * Each run's merged state. Slurm is asked about the latest submission that
+ * included the run; if Slurm cannot be asked at all, results alone decide and
+ * `warning` says why.
+ */
+export async function collectSlurmStatus(
+  ctx: Pick<SlurmContext, "manifest" | "resultsDir">,
+  run: CommandRunner = runCommand,
+): Promise<{ rows: SweepRunStatus[]; record: SlurmRecord | null; warning?: string }> {
+  const record = await readSlurmRecord(ctx.resultsDir);
+  let arrays = new Map<string, Map<number, TaskInfo> | null>();
+  let warning: string | undefined;
+  try {
+    arrays = await queryAll(record, run);
+  } catch (e) {
+    warning = `could not ask Slurm (${(e as Error).message}); showing the results folder alone`;
+  }
+  const rows: SweepRunStatus[] = [];
+  for (const r of ctx.manifest.runs) {
+    const results = await readRunStatus(ctx.resultsDir, r.id);
+    const sub = latestSubmissionOf(record, r.index);
+    let task: TaskInfo | null | undefined;
+    if (sub && arrays.has(sub.arrayJobId)) {
+      const tasks = arrays.get(sub.arrayJobId);
+      task = tasks ? (tasks.get(r.index) ?? null) : undefined;
+    }
+    const { state, detail } = mergeState(results, task);
+    const row: SweepRunStatus = {
+      index: r.index,
+      id: r.id,
+      variantKey: r.variantKey,
+      seed: r.seed,
+      state,
+      detail,
+      ...(results ? { results: results.state } : {}),
+      ...(task ? { task } : {}),
+    };
+    if (state === "failed" || state === "cancelled" || state === "interrupted") {
+      row.logTail = await runLogTail(ctx.resultsDir, r, sub);
+    }
+    rows.push(row);
+  }
+  return { rows, record, ...(warning ? { warning } : {}) };
+}
+
+/** The short cell `deno task exp status` shows in its `slurm` column. */
+export function statusCell(row: SweepRunStatus): string {
+  const t = row.task;
+  switch (row.state) {
+    case "pending":
+      return `pending ${t?.jobId ?? ""}${t?.reason && t.reason !== "None" ? ` (${t.reason})` : ""}`;
+    case "running":
+      return `running ${t?.jobId ?? ""}`;
+    case "failed":
+      return `failed ${t?.jobId ?? ""}${t?.exitCode !== undefined ? ` exit ${t.exitCode}` : ""}` +
+        (t && t.state !== "FAILED" ? ` (${t.state})` : "");
+    default:
+      return t && row.state !== "never ran" ? `${row.state} ${t.jobId}` : row.state;
+  }
+}
+
+/**
+ * `deno task exp status <file>` when `slurm.json` exists: prints the latest
+ * submission, the report job's state, and every failed, cancelled or
+ * interrupted run with its Slurm state, exit code and log tail; returns the
+ * short Slurm state per run id for the status table's `slurm` column.
+ */
+export async function slurmStatus(
+  ctx: SlurmContext,
+  deps: LaunchDeps = {},
+): Promise<Record<string, string> | undefined> {
+  const print = deps.print ?? console.log;
+  const run = deps.run ?? runCommand;
+  const { rows, record, warning } = await collectSlurmStatus(ctx, run);
+  if (warning) print(`warning: ${warning}`);
+  const last = record?.submissions.at(-1);
+  if (last) {
+    print(
+      `Slurm: latest submission ${last.submittedAt}, array job ${last.arrayJobId}` +
+        ` (--array=${last.array})` + (last.reportJobId ? `, report job ${last.reportJobId}` : ""),
+    );
+    if (last.reportJobId && !warning) {
+      const rep = await queryJob(last.reportJobId, run);
+      const html = await exists(join(ctx.resultsDir, "report.html"));
+      print(
+        `Slurm: report job ${last.reportJobId} ${rep ? rep.state : "unknown to Slurm now"}` +
+          (rep?.reason && rep.reason !== "None" ? ` (${rep.reason})` : "") +
+          (rep?.exitCode ? `, exit code ${rep.exitCode}` : "") +
+          `; report.html ${html ? "exists" : "not built yet"}`,
+      );
+    }
+  }
+  print(`Slurm: ${summarize(rows)} (${rows.length} runs)`);
+  const troubled = rows.filter((r) => r.logTail !== undefined);
+  if (troubled.length) print(formatStatusTable(troubled));
+  const redo = rows.filter((r) =>
+    !FINISHED.has(r.state) && r.state !== "pending" &&
+    r.state !== "running"
+  );
+  if (redo.length > 0) {
+    print(
+      `${redo.length} run(s) to submit again: deno task exp ${shellQuote(ctx.file)}` +
+        ` --launcher slurm [-- options]   (submits only those)`,
+    );
+  }
+  print("");
+  return Object.fromEntries(rows.map((r) => [r.id, statusCell(r)]));
+}
+
+/**
+ * `deno task exp <file> --launcher slurm [options]`: submits the runs that are
+ * neither finished nor queued/running in Slurm as one job array plus a
+ * dependent report job, records them in `slurm.json`, prints how to follow
+ * them, and returns without waiting. Returns the exit code.
+ */
+export async function launch(
+  ctx: SlurmContext,
+  args: string[],
+  deps: LaunchDeps = {},
+): Promise<number> {
+  const print = deps.print ?? console.log;
+  const run = deps.run ?? runCommand;
+  let options: SlurmOptions;
+  try {
+    options = parseSlurmArgs(args, [ctx.file]);
+  } catch (e) {
+    console.error(`${(e as Error).message}\n\n${SLURM_HELP}`);
+    return 2;
+  }
+  const resultsDir = resolve(ctx.resultsDir);
+  const file = resolve(ctx.file);
+  if (!(await exists(file))) {
+    console.error(`${ctx.file}: experiment file not found (resolved to ${file})`);
+    return 2;
+  }
+  await Deno.mkdir(join(resultsDir, "slurm", "logs"), { recursive: true });
+  const manifestPath = join(resultsDir, "manifest.json");
+  if (!(await exists(manifestPath))) {
+    await writeAtomic(manifestPath, JSON.stringify(ctx.manifest, null, 2) + "\n");
+  }
+
+  let record: SlurmRecord | null;
+  let arrays: Map<string, Map<number, TaskInfo> | null>;
+  try {
+    record = await readSlurmRecord(resultsDir);
+    arrays = options.dryRun ? new Map() : await queryAll(record, run);
+  } catch (e) {
+    console.error(`--launcher slurm: ${(e as Error).message}`);
+    return 1;
+  }
+
+  const todo: ManifestRun[] = [];
+  let finished = 0, queued = 0;
+  const selected: ManifestRun[] = ctx.runs ?? ctx.manifest.runs;
+  for (const r of selected) {
+    const st = await readRunStatus(resultsDir, r.id);
+    if (st && FINISHED.has(st.state)) {
+      finished++;
+      continue;
+    }
+    const sub = latestSubmissionOf(record, r.index);
+    const task = sub ? arrays.get(sub.arrayJobId)?.get(r.index) : undefined;
+    if (task && LIVE_STATES.has(task.state)) {
+      queued++;
+      continue;
+    }
+    todo.push(r);
+  }
+  const total = selected.length;
+  if (todo.length === 0) {
+    print(
+      `experiment "${ctx.manifest.experiment}": nothing to submit ` +
+        `(${finished} of ${total} runs done, ${queued} queued or running in Slurm).`,
+    );
+    const statusCmd = ["deno", "task", "exp", "status", ctx.file, ...(ctx.forwardArgs ?? [])];
+    print(`follow: ${statusCmd.map(shellQuote).join(" ")}`);
+    return 0;
+  }
+
+  const n = (record?.submissions.length ?? 0) + 1;
+  const params: ScriptParams = {
+    experiment: ctx.manifest.experiment,
+    project: PROJECT_ROOT,
+    deno: Deno.execPath(),
+    file,
+    resultsDir,
+    options,
+    runArgs: ["--retry-failed", ...(ctx.forwardArgs ?? [])],
+  };
+  const arrayPath = join(resultsDir, "slurm", `array-${n}.sh`);
+  const reportPath = join(resultsDir, "slurm", `report-${n}.sh`);
+  await writeAtomic(arrayPath, arrayScript(params, todo));
+  await writeAtomic(reportPath, reportScript(params));
+  const spec = arraySpec(todo.map((r) => r.index), options.maxParallel);
+  const arrayArgs = ["--parsable", ...options.sbatchArgs, arrayPath];
+  const reportArgs = (id: string) => [
+    "--parsable",
+    `--dependency=afterany:${id}`,
+    ...options.sbatchArgs,
+    reportPath,
+  ];
+  if (options.dryRun) {
+    print(`dry run: would submit ${todo.length} of ${total} runs (--array=${spec}):`);
+    print(`  sbatch ${arrayArgs.map(shellQuote).join(" ")}`);
+    if (!options.noReport) {
+      print(`  sbatch ${reportArgs("<array job id>").map(shellQuote).join(" ")}`);
+    }
+    return 0;
+  }
+
+  const sb = await run("sbatch", arrayArgs);
+  if (sb.code !== 0) {
+    console.error(
+      `sbatch refused the job array (exit ${sb.code}): ${sb.stderr.trim() || sb.stdout.trim()}\n` +
+        `script: ${arrayPath}` +
+        (sb.code === 127 ? "\nsbatch is not on PATH: run this on a Slurm login node" : ""),
+    );
+    return 1;
+  }
+  const arrayJobId = parseJobId(sb.stdout);
+  const submission: SlurmSubmission = {
+    submittedAt: new Date().toISOString(),
+    arrayJobId,
+    array: spec,
+    runs: Object.fromEntries(todo.map((r) => [String(r.index), r.id])),
+    arrayScript: relative(resultsDir, arrayPath),
+    reportScript: relative(resultsDir, reportPath),
+    logs: {
+      run: runLogPath("<run id>"),
+      slurm: SLURM_LOG_PATTERN,
+      report: "slurm/logs/report_%j.out",
+    },
+    sbatch: { array: arrayArgs, report: reportArgs(arrayJobId) },
+  };
+  record = record ?? { version: 1, experiment: ctx.manifest.experiment, file, submissions: [] };
+  record.file = file;
+  record.submissions.push(submission);
+  await writeSlurmRecord(resultsDir, record);
+
+  const rb = options.noReport
+    ? { code: 0, stdout: "", stderr: "" }
+    : await run("sbatch", reportArgs(arrayJobId));
+  let code = 0;
+  if (options.noReport) {
+    submission.sbatch.report = [];
+  } else if (rb.code === 0) {
+    submission.reportJobId = parseJobId(rb.stdout);
+    await writeSlurmRecord(resultsDir, record);
+  } else {
+    console.error(
+      `sbatch refused the report job (exit ${rb.code}): ${rb.stderr.trim()}\n` +
+        `the runs are submitted; build the report when they end: deno task report ` +
+        shellQuote(ctx.file),
+    );
+    code = 1;
+  }
+
+  const shown = isAbsolute(ctx.resultsDir) ? resultsDir : relative(Deno.cwd(), resultsDir);
+  const jobs = [arrayJobId, submission.reportJobId].filter((j) => j).join(",");
+  print(
+    `submitted ${todo.length} of ${total} runs of "${ctx.manifest.experiment}" as Slurm ` +
+      `job array ${arrayJobId} (--array=${spec})` +
+      (finished + queued > 0 ? `; skipped ${finished} done and ${queued} queued or running` : ""),
+  );
+  if (submission.reportJobId) {
+    print(`report job ${submission.reportJobId} rebuilds the report when the array has ended`);
+  }
+  const statusCmd = ["deno", "task", "exp", "status", ctx.file, ...(ctx.forwardArgs ?? [])];
+  print(`follow:  ${statusCmd.map(shellQuote).join(" ")}    squeue -r -j ${jobs}`);
+  print(`logs:    ${join(shown, "runs", "<run id>", "slurm.log")}`);
+  print(`cancel:  scancel ${jobs.replace(",", " ")}`);
+  print(`record:  ${join(shown, SLURM_RECORD)}`);
+  return code;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function writeAtomic(path: string, text: string): Promise<void> {
+  const tmp = `${path}.tmp-${Deno.pid}`;
+  await Deno.writeTextFile(tmp, text);
+  await Deno.rename(tmp, path);
+}

@@ -1,0 +1,9 @@
+/**
+ * Metrics: accuracy, exact match, multi-label F1, corpus BLEU, ROC AUC.
+ *
+ * @module
+ */
+export * from "./classification.ts";
+export * from "./f1.ts";
+export * from "./bleu.ts";
+export * from "./ranking.ts";

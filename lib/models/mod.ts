@@ -1,0 +1,6 @@
+/**
+ * Models assembled from the library for the tasks: the multimodal classifier.
+ *
+ * @module
+ */
+export * from "./multimodal.ts";

@@ -1,0 +1,35 @@
+/**
+ * Layer normalisation (Ba et al., 2016) exactly as the Annotated Transformer
+ * writes it: LN(x) = a_2 · (x − mean) / (std + eps) + b_2, where std is the
+ * unbiased (n − 1) standard deviation over the last axis and eps is added to
+ * the std, not to the variance.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { Module } from "./module.ts";
+
+/** LayerNorm with parameters `a_2` (gain, ones) and `b_2` (shift, zeros). */
+export class LayerNorm extends Module {
+  /** Gain [features]. */
+  readonly a2: tf.Variable;
+  /** Shift [features]. */
+  readonly b2: tf.Variable;
+
+  /** @param features width of the last axis @param eps added to the std */
+  constructor(readonly features: number, readonly eps = 1e-6) {
+    super();
+    this.a2 = this.param("a_2", tf.ones([features]));
+    this.b2 = this.param("b_2", tf.zeros([features]));
+  }
+
+  /** x [..., features] → same shape. */
+  apply(x: tf.Tensor): tf.Tensor {
+    const n = x.shape[x.shape.length - 1];
+    const mean = tf.mean(x, -1, true);
+    const centered = tf.sub(x, mean);
+    const variance = tf.div(tf.sum(tf.square(centered), -1, true), Math.max(n - 1, 1));
+    const std = tf.sqrt(variance);
+    return tf.add(tf.mul(this.a2, tf.div(centered, tf.add(std, this.eps))), this.b2);
+  }
+}

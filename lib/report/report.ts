@@ -1,0 +1,805 @@
+/**
+ * `buildReport(experimentDir)`: one experiment's `report.html` (inline SVG,
+ * no scripts, opens from disk) and every chart as `charts/<id>.svg|png`,
+ * rebuilt from the results folder alone. Nothing here reads the clock, so a
+ * rebuild of unchanged results is byte-identical.
+ *
+ * @module
+ */
+import type { RunState } from "../experiment/results.ts";
+import {
+  axisEffect,
+  axisLeaf,
+  compareToBaseline,
+  type Comparison,
+  earliestTime,
+  higherIsBetter,
+  latestTime,
+  metricKeys,
+  missingNote,
+  primaryKey,
+  stateCounts,
+  twoAxisGrid,
+  usable,
+  valueText,
+  type Variant,
+  variantMetric,
+  variantsOf,
+} from "./analysis.ts";
+import {
+  attentionChart,
+  type Chart,
+  curvesChart,
+  effectChart,
+  gatesChart,
+  gridHeatmap,
+  intervalChart,
+  matrixChart,
+  type Series,
+} from "./charts.ts";
+import {
+  esc,
+  fmt,
+  fmtCi,
+  fmtDate,
+  fmtDuration,
+  fmtInt,
+  fmtP,
+  fmtPm,
+  fmtSigned,
+  fmtWith,
+  raw,
+} from "./format.ts";
+import { type Cell, page, slug, table } from "./html.ts";
+import { type ExperimentData, join, loadExperiment, type RunData } from "./load.ts";
+import { svgToPng } from "./png.ts";
+
+/** Most variants that get their own insight charts (the rest are named in a note). */
+const MAX_INSIGHT_VARIANTS = 8;
+/** Largest side of a matrix image (positions or dimensions beyond are cut). */
+const MAX_SIDE = 64;
+
+/** Writes a file through a temporary name and a rename, skipping identical content. */
+export async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+  try {
+    const old = await Deno.readFile(path);
+    if (old.length === bytes.length && old.every((b, i) => b === bytes[i])) return;
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  const tmp = `${path}.tmp-${Deno.pid}`;
+  await Deno.writeFile(tmp, bytes);
+  await Deno.rename(tmp, path);
+}
+
+function stateBadge(state: RunState | string): string {
+  return `<span class="state-${esc(state)}">${esc(state)}</span>`;
+}
+
+function figure(c: Chart, extra = ""): string {
+  return `<figure id="fig-${esc(c.id)}"><h3>${esc(c.title)}</h3>${
+    c.svg.replace(/^<svg /, "<svg ")
+  }` +
+    `<figcaption>${c.caption}${extra} <a href="charts/${esc(c.id)}.svg">SVG</a> · ` +
+    `<a href="charts/${esc(c.id)}.png">PNG</a></figcaption></figure>`;
+}
+
+/** The metric's bare name (`test/exact_match` → `exact_match`). */
+function bare(key: string): string {
+  return key.split("/").pop() ?? key;
+}
+
+/** The page and its charts, before anything is written. */
+export interface RenderedReport {
+  html: string;
+  charts: Chart[];
+}
+
+/** Builds the report page and charts of a loaded experiment (pure: no file access). */
+export function renderReport(data: ExperimentData): RenderedReport {
+  const m = data.manifest;
+  const variants = variantsOf(data);
+  const labels = variants.map((v) => v.label);
+  const pKey = primaryKey(data);
+  const pName = bare(pKey);
+  const hib = m.primary.higherIsBetter;
+  const axes = Object.keys(m.axes);
+  const charts: Chart[] = [];
+  const add = (c: Chart) => {
+    charts.push(c);
+    return c;
+  };
+  const baseline = variants.find((v) => v.key === m.baseline) ?? variants[0];
+  const excludedRuns = data.runs.filter((r) => ["failed", "diverged"].includes(r.status.state));
+  const excludedNote = excludedRuns.length
+    ? ` Excluded: ${
+      excludedRuns.map((r) =>
+        `${esc(labelOf(variants, r))} seed ${r.run.seed} (${esc(r.status.state)})`
+      ).join(", ")
+    }, see <a href="#problems">failed and diverged runs</a>.`
+    : "";
+
+  // ---- the question
+  const envs = data.runs.map((r) => r.env).filter((e) => e !== undefined);
+  const uniq = (xs: string[]) => [...new Set(xs)].sort();
+  const backends = uniq(envs.map((e) => `${e.backend?.name ?? "?"} (tfjs ${e.tfjs ?? "?"})`));
+  const versions = uniq(envs.map((e) => e.codeVersion ?? "unknown"));
+  const machines = uniq(envs.map((e) => `${e.os}/${e.arch}, ${e.cpus} CPUs, Deno ${e.deno}`));
+  const counts = stateCounts(data);
+  const first = earliestTime(data);
+  const last = latestTime(data);
+  const facts: [string, string][] = [
+    ["Experiment file", m.file ? `<code>${esc(m.file)}</code>` : "–"],
+    ...axes.map((a): [string, string] => [
+      `Axis <code>${esc(a)}</code>`,
+      (m.axes[a] ?? []).map((v) => `<code>${esc(valueText(v))}</code>`).join(", "),
+    ]),
+    ["Seeds", m.seeds.map((s) => esc(s)).join(", ") + ` (${m.seeds.length})`],
+    [
+      "Primary metric",
+      `<code>${esc(pKey)}</code>, ${hib ? "higher" : "lower"} is better`,
+    ],
+    ["Baseline", baseline ? esc(baseline.label) : "–"],
+    [
+      "Runs",
+      `${data.runs.length} planned: ` +
+      counts.map(([s, n]) => `${n} ${stateBadge(s)}`).join(", "),
+    ],
+    ["Backend", backends.length ? backends.map(esc).join("; ") : "– (no env.json)"],
+    [
+      "Code version",
+      versions.length ? versions.map((v) => `<code>${esc(v)}</code>`).join(", ") : "–",
+    ],
+    ["Machine", machines.length ? machines.map(esc).join("; ") : "–"],
+    ["Dates", first || last ? `${fmtDate(first)} – ${fmtDate(last)}` : "–"],
+  ];
+
+  // ---- final metrics per variant
+  const primaryByVariant = variants.map((v) => variantMetric(v, pKey));
+  const comparisons = baseline ? compareToBaseline(variants, baseline, pKey) : [];
+  const verdicts = comparisons.map((c) => verdict(c, pName, hib));
+  const best =
+    primaryByVariant.filter((x) => x.values.length).sort((a, b) =>
+      hib ? b.summary.mean - a.summary.mean : a.summary.mean - b.summary.mean
+    )[0];
+
+  const summary = `<div class="summary" id="summary"><strong>Answer in short.</strong> ` +
+    (best
+      ? `Best on ${esc(pKey)}: <strong>${esc(best.variant.label)}</strong>, ${
+        esc(fmtPm(best.summary.mean, best.summary.std))
+      } (mean ± std, n = ${best.summary.n}).`
+      : "No finished run has the primary metric yet.") +
+    (verdicts.length
+      ? `<ul class="verdicts">${verdicts.map((v) => `<li>${esc(v)}</li>`).join("")}</ul>`
+      : "") +
+    `</div>`;
+
+  const header = `<header id="question"><p class="muted">fuselab report</p>` +
+    `<h1>${esc(m.experiment)}</h1>` +
+    (m.description ? `<p class="lead">${esc(m.description)}</p>` : "") +
+    `<dl class="facts">${facts.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join("")}</dl>` +
+    summary + `</header>`;
+
+  // ---- curves
+  const curveRuns = data.runs.filter((r) => ["done", "running"].includes(r.status.state));
+  const curveSpecs: { split: string; metric: string }[] = [{ split: "train", metric: "loss" }];
+  curveSpecs.push({ split: "val", metric: "loss" });
+  if (pName !== "loss") curveSpecs.push({ split: "val", metric: pName });
+  const curveFigs: string[] = [];
+  for (const spec of curveSpecs) {
+    const series: Series[] = curveRuns.map((r) => ({
+      label: labelOf(variants, r),
+      runId: r.run.id,
+      seed: r.run.seed,
+      points: r.metrics.filter((l) => l.split === spec.split && typeof l[spec.metric] === "number")
+        .map((l) => ({ x: l.step, y: l[spec.metric] as number })),
+    })).filter((s) => s.points.length > 0);
+    if (!series.length) continue;
+    const id = `curve-${slug(spec.split)}-${slug(spec.metric)}`;
+    const c = add({
+      id,
+      title: `${spec.split === "train" ? "Training" : "Validation"} ${spec.metric}`,
+      caption: `${esc(spec.split)}/${esc(spec.metric)} by step. Bold line: mean over seeds; ` +
+        `band: min–max over seeds; faint lines: individual seeds (${series.length} runs).` +
+        excludedNote,
+      svg: curvesChart(id, series, labels, { x: "step", y: `${spec.split}/${spec.metric}` }),
+    });
+    curveFigs.push(figure(c));
+  }
+  const curves = `<section id="curves"><h2>Training and validation curves</h2>` +
+    (curveFigs.length ? curveFigs.join("") : `<p class="note">No metrics.jsonl lines yet.</p>`) +
+    `</section>`;
+
+  // ---- final primary metric chart + tables
+  const finalRows = primaryByVariant.map((x) => ({
+    label: x.variant.label,
+    color: x.variant.label,
+    mean: x.summary.mean,
+    lo: x.summary.lo,
+    hi: x.summary.hi,
+    points: x.values.map((v) => ({ value: v.value, title: `seed ${v.seed}: ${fmt(v.value)}` })),
+  }));
+  const finalChart = add({
+    id: "final-primary",
+    title: `Final ${pKey} per variant`,
+    caption: `Dots: seeds; tick: mean; bar: 95% Student-t interval of the mean (n − 1 degrees ` +
+      `of freedom; none when n &lt; 2). ${hib ? "Higher" : "Lower"} is better.` + excludedNote,
+    svg: intervalChart("final-primary", finalRows, labels, pKey),
+  });
+  const primaryTable = table(
+    "primary-table",
+    ["variant", "n", "mean", "std", "95% interval", "seeds"],
+    primaryByVariant.map((x): Cell[] => {
+      const s = x.summary;
+      const note = missingNote(x);
+      return [
+        { html: esc(x.variant.label), cls: "text" },
+        {
+          html: `${s.n}${note ? ` <span class="n">(${esc(note)})</span>` : ""}`,
+          attrs: { "data-n": String(s.n) },
+        },
+        { html: esc(fmtWith(s.mean, s.std)), attrs: { "data-value": raw(s.mean) } },
+        { html: esc(fmt(s.std)), attrs: { "data-value": raw(s.std) } },
+        {
+          html: Number.isFinite(s.half)
+            ? `[${esc(fmtWith(s.lo, s.half))}, ${esc(fmtWith(s.hi, s.half))}]`
+            : "–",
+          attrs: { "data-lo": raw(s.lo), "data-hi": raw(s.hi) },
+        },
+        {
+          html: x.values.map((v) => `${esc(v.seed)}: ${esc(fmt(v.value))}`).join(", ") || "–",
+          cls: "text",
+        },
+      ];
+    }),
+  );
+  const keys = metricKeys(data);
+  const metricsTable = table(
+    "metrics-table",
+    ["variant", "runs counted", ...keys.map((k) => `${k} ${higherIsBetter(data, k) ? "↑" : "↓"}`)],
+    variants.map((v) => {
+      const first = variantMetric(v, pKey);
+      const cells: Cell[] = [
+        { html: esc(v.label), cls: "text" },
+        {
+          html: `${first.values.length} of ${first.planned}` +
+            (first.missing.length
+              ? ` <span class="n">(${esc(missingNote(first).replace(/^of \d+: /, ""))})</span>`
+              : ""),
+        },
+      ];
+      for (const k of keys) {
+        const x = variantMetric(v, k);
+        const s = x.summary;
+        cells.push({
+          html: s.n ? `${esc(fmtPm(s.mean, s.std))} <span class="n">(${s.n})</span>` : "–",
+          attrs: {
+            "data-metric": k,
+            "data-mean": raw(s.mean),
+            "data-std": raw(s.std),
+            "data-n": String(s.n),
+          },
+        });
+      }
+      return cells;
+    }),
+  );
+  const finalSection = `<section id="final"><h2>Final ${esc(pName)} per variant</h2>` +
+    figure(finalChart) + primaryTable +
+    `<h3>Every metric (mean ± std over seeds, (n))</h3>` + metricsTable +
+    `<p class="note">std is the sample standard deviation (n − 1). Only runs in state ` +
+    `<em>done</em> count; when fewer runs count than were planned, "runs counted" says which ` +
+    `are missing and why.</p></section>`;
+
+  // ---- effects
+  const effectParts: string[] = [];
+  if (axes.length >= 2) {
+    const figs: string[] = [];
+    for (const a of axes) {
+      const pts = axisEffect(data, a, pKey);
+      const id = `effect-${slug(a)}`;
+      const c = add({
+        id,
+        title: `${axisLeaf(a)}: ${pName} with the other axes averaged`,
+        caption: `Grey dots: per seed, the mean over variants with that value; diamond: mean of ` +
+          `those; bar: 95% t-interval over seeds.`,
+        svg: effectChart(
+          id,
+          pts.map((p) => ({
+            value: p.value,
+            mean: p.summary.mean,
+            lo: p.summary.lo,
+            hi: p.summary.hi,
+            seeds: p.perSeed,
+          })),
+          a,
+          pKey,
+        ),
+      });
+      figs.push(figure(c));
+    }
+    effectParts.push(`<div class="row">${figs.join("")}</div>`);
+    const pairs: [string, string][] = [];
+    for (let i = 0; i < axes.length; i++) {
+      for (let j = i + 1; j < axes.length; j++) pairs.push([axes[i], axes[j]]);
+    }
+    for (const [ra, ca] of pairs.slice(0, 3)) {
+      const cells = twoAxisGrid(data, ra, ca, pKey);
+      const id = `heatmap-${slug(ra)}-${slug(ca)}`;
+      const c = add({
+        id,
+        title: `${pName}: ${axisLeaf(ra)} × ${axisLeaf(ca)}`,
+        caption: `Mean of ${esc(pKey)} over seeds${
+          axes.length > 2 ? " and the other axes" : ""
+        } in each cell; n = runs counted.`,
+        svg: gridHeatmap(id, cells, {
+          row: ra,
+          col: ca,
+          rows: (m.axes[ra] ?? []).map(valueText),
+          cols: (m.axes[ca] ?? []).map(valueText),
+          value: pKey,
+        }),
+      });
+      effectParts.push(figure(c));
+    }
+  } else {
+    effectParts.push(
+      `<p class="note">One axis: its effect is the per-variant chart in ` +
+        `<a href="#final">Final ${esc(pName)}</a>; the paired comparison below tests it.</p>`,
+    );
+  }
+  if (comparisons.length) {
+    const id = "paired";
+    const c = add({
+      id,
+      title: `Paired difference from the baseline (${baseline!.label}) on ${pKey}`,
+      caption: `Each variant minus the baseline, paired by seed. Dots: per-seed differences; ` +
+        `tick: mean difference; bar: 95% t-interval; dashed line: no difference.`,
+      svg: intervalChart(
+        id,
+        comparisons.map((x) => ({
+          label: x.variant.label,
+          color: x.variant.label,
+          mean: x.test.mean,
+          lo: x.test.lo,
+          hi: x.test.hi,
+          points: x.test.diffs.map((d, i) => ({
+            value: d,
+            title: `seed ${x.seeds[i]}: ${fmtSigned(d)}`,
+          })),
+        })),
+        labels,
+        `difference in ${pKey}`,
+        true,
+      ),
+    });
+    const pairedTable = table(
+      "paired-table",
+      [
+        "variant",
+        "baseline",
+        "pairs",
+        "mean difference",
+        "95% interval",
+        "t",
+        "p (paired t)",
+        "p (sign-flip, exact)",
+        "verdict",
+      ],
+      comparisons.map((x): Cell[] => {
+        const t = x.test;
+        return [
+          { html: esc(x.variant.label), cls: "text" },
+          { html: esc(x.baseline.label), cls: "text" },
+          { html: String(t.n), attrs: { "data-n": String(t.n) } },
+          { html: esc(fmtSigned(t.mean, t.half)), attrs: { "data-value": raw(t.mean) } },
+          {
+            html: Number.isFinite(t.half) ? `± ${esc(fmtWith(t.half, t.half))}` : "–",
+            attrs: { "data-half": raw(t.half), "data-lo": raw(t.lo), "data-hi": raw(t.hi) },
+          },
+          { html: esc(fmt(t.t)), attrs: { "data-value": raw(t.t) } },
+          {
+            html: esc(fmtP(t.pT).replace("p ", "").replace("= ", "")),
+            attrs: { "data-value": raw(t.pT) },
+          },
+          {
+            html: esc(fmtP(t.pSignFlip).replace("p ", "").replace("= ", "")),
+            attrs: { "data-value": raw(t.pSignFlip) },
+          },
+          { html: esc(shortVerdict(x, hib)), cls: "text" },
+        ];
+      }),
+    );
+    const ns = [...new Set(comparisons.map((x) => x.test.n))].filter((n) => n >= 2 && n <= 6)
+      .sort((a, b) => a - b);
+    const smallNote = ns.length
+      ? ` With few pairs the exact sign-flip test cannot give a small p (its smallest is ` +
+        ns.map((n) => `${fmt(2 / 2 ** n)} at ${n} pairs`).join(", ") +
+        `), so it only flags what more seeds would confirm; the t-test assumes roughly normal ` +
+        `differences, which few seeds cannot check.`
+      : "";
+    effectParts.push(
+      figure(c) + pairedTable +
+        `<p class="note">Pairs are runs of the two variants with the same seed, both done. ` +
+        `Interval: mean difference ± t<sub>0.975, n−1</sub> · s/√n. p (paired t): two-sided ` +
+        `paired t-test. p (sign-flip): exact two-sided permutation test over the 2<sup>n</sup> ` +
+        `sign flips of the differences. "Distinguishable" means the 95% interval excludes 0.` +
+        `${smallNote}</p>`,
+    );
+  }
+  const effects = `<section id="effects"><h2>Effects</h2>${effectParts.join("")}</section>`;
+
+  // ---- model insight
+  const insight = insightSection(data, variants, labels, pName, add);
+
+  // ---- cost
+  const anyStopped = data.runs.some((r) => r.status.stoppedBy);
+  const costRows: Cell[][] = data.runs.map((r) => [
+    { html: esc(r.run.id), cls: "text" },
+    { html: esc(labelOf(variants, r)), cls: "text" },
+    String(r.run.seed),
+    { html: stateBadge(r.status.state), cls: "text" },
+    r.status.step !== undefined
+      ? `${fmtInt(r.status.step)}${r.status.totalSteps ? ` / ${fmtInt(r.status.totalSteps)}` : ""}`
+      : "–",
+    {
+      html: esc(fmtDuration(r.status.trainSeconds)),
+      attrs: { "data-value": raw(r.status.trainSeconds) },
+    },
+    { html: esc(fmt(r.status.throughput)), attrs: { "data-value": raw(r.status.throughput) } },
+    fmtInt(r.status.parameters),
+    { html: esc(r.env ? `${r.env.backend?.name ?? "?"}` : "–"), cls: "text" },
+    String(r.status.attempts ?? (r.status.state === "pending" ? 0 : 1)),
+    ...(anyStopped ? [{ html: esc(r.status.stoppedBy ?? "–"), cls: "text" }] : []),
+  ]);
+  const totalTime = data.runs.reduce((s, r) => s + (r.status.trainSeconds ?? 0), 0);
+  const cost = `<section id="cost"><h2>Cost</h2>` +
+    `<p>Total training time ${esc(fmtDuration(totalTime))} over ${data.runs.length} runs.</p>` +
+    table(
+      "cost-table",
+      [
+        "run",
+        "variant",
+        "seed",
+        "state",
+        "steps",
+        "train time",
+        "throughput (items/s)",
+        "parameters",
+        "backend",
+        "attempts",
+        ...(anyStopped ? ["stopped by"] : []),
+      ],
+      costRows,
+    ) + `</section>`;
+
+  // ---- failed, diverged, unfinished
+  const bad = data.runs.filter((r) => r.status.state !== "done");
+  const problems = `<section id="problems"><h2>Failed, diverged and unfinished runs</h2>` +
+    (bad.length
+      ? `<p>${bad.length} of ${data.runs.length} planned runs did not finish; they are left out of ` +
+        `means and intervals (the tables above say where n is smaller than planned).</p>` +
+        table(
+          "problems-table",
+          ["run", "variant", "seed", "state", "step", "error"],
+          bad.map((r): Cell[] => [
+            { html: esc(r.run.id), cls: "text" },
+            { html: esc(labelOf(variants, r)), cls: "text" },
+            String(r.run.seed),
+            { html: stateBadge(r.status.state), cls: "text" },
+            r.status.step !== undefined ? fmtInt(r.status.step) : "–",
+            {
+              html: esc(r.status.error ?? (r.status.state === "pending" ? "not started" : "–")),
+              cls: "err",
+            },
+          ]),
+        )
+      : `<p>All ${data.runs.length} planned runs are done.</p>`) +
+    (data.problems.length
+      ? `<h3>Unreadable files</h3><ul>${
+        data.problems.map((p) => `<li><code>${esc(p)}</code></li>`).join("")
+      }</ul>`
+      : "") +
+    `</section>`;
+
+  const footer =
+    `<footer>Built by <code>deno task report</code> from <code>${
+      esc(data.dir.split("/").pop() ?? data.dir)
+    }/</code> alone (manifest, run configs, metrics, status, artifacts); no network or scripts ` +
+    `needed. Charts as SVG and PNG in <code>charts/</code>.</footer>`;
+
+  const html = page(
+    `${m.experiment} — fuselab report`,
+    [header, curves, finalSection, effects, insight, cost, problems, footer].join("\n"),
+  );
+  return { html, charts };
+}
+
+function labelOf(variants: Variant[], r: RunData): string {
+  return variants.find((v) => v.key === r.run.variantKey)?.label ?? r.run.variantKey;
+}
+
+/** The verdict alone: "better", "worse", "not distinguishable", "no interval". */
+export function shortVerdict(c: Comparison, hib: boolean): string {
+  const t = c.test;
+  if (t.n === 0) return "no pairs";
+  if (t.n === 1) return "no interval (1 pair)";
+  if (!(t.lo > 0 || t.hi < 0)) return "not distinguishable";
+  return (t.mean > 0) === hib ? "better" : "worse";
+}
+
+/** The plain-language line for a paired comparison. */
+export function verdict(c: Comparison, metric: string, hib: boolean): string {
+  const t = c.test;
+  const head = `${c.variant.label} vs ${c.baseline.label}: `;
+  if (t.n === 0) return `${head}no seed where both finished, no comparison`;
+  if (t.n === 1) {
+    return `${head}${fmtSigned(t.mean)} ${metric} at a single paired seed, no interval`;
+  }
+  const est = `${fmtCi(t.mean, t.half)} ${metric}`;
+  const excludes0 = t.lo > 0 || t.hi < 0;
+  if (!excludes0) {
+    return `${head}${est}, not distinguishable at ${t.n} seeds (paired t ${fmtP(t.pT)})`;
+  }
+  const better = (t.mean > 0) === hib;
+  return `${head}${est}, ${c.variant.label} ${better ? "better" : "worse"} ` +
+    `(paired t ${fmtP(t.pT)}, ${t.n} seeds)`;
+}
+
+function firstWith(v: Variant, name: string): RunData | undefined {
+  const sorted = [...v.runs].sort((a, b) =>
+    Number(usable(b)) - Number(usable(a)) || a.run.seed - b.run.seed
+  );
+  return sorted.find((r) => r.artifacts[name] !== undefined);
+}
+
+function isMatrix(x: unknown): x is number[][] {
+  return Array.isArray(x) && x.length > 0 && x.every((r) => Array.isArray(r));
+}
+
+function cosineSimilarity(m: number[][]): number[][] {
+  const norms = m.map((r) => Math.sqrt(r.reduce((s, v) => s + v * v, 0)) || 1);
+  return m.map((a, i) =>
+    m.map((b, j) => a.reduce((s, v, k) => s + v * (b[k] ?? 0), 0) / (norms[i] * norms[j]))
+  );
+}
+
+function insightSection(
+  data: ExperimentData,
+  variants: Variant[],
+  labels: string[],
+  pName: string,
+  add: (c: Chart) => Chart,
+): string {
+  const parts: string[] = [];
+  const shown = variants.slice(0, MAX_INSIGHT_VARIANTS);
+  const cutNote = variants.length > shown.length
+    ? `<p class="note">Insight charts for the first ${shown.length} of ${variants.length} variants.</p>`
+    : "";
+  const vi = (v: Variant) => variants.indexOf(v);
+
+  // positional encodings (identical tables, e.g. the sinusoid across other axes, drawn once)
+  const pos: string[] = [];
+  const seenMatrices = new Map<string, string>();
+  for (const v of shown) {
+    const r = firstWith(v, "positional");
+    if (!r) continue;
+    const a = r.artifacts.positional as { kind?: string; matrix?: unknown };
+    if (!isMatrix(a.matrix)) continue;
+    const full = a.matrix as number[][];
+    const sig = JSON.stringify(full);
+    const same = seenMatrices.get(sig);
+    if (same) {
+      pos.push(
+        `<p class="note">${esc(v.label)}: the same ${esc(a.kind ?? "")} table as ${esc(same)}.</p>`,
+      );
+      continue;
+    }
+    seenMatrices.set(sig, v.label);
+    const cut = full.slice(0, MAX_SIDE).map((row) => row.slice(0, MAX_SIDE));
+    const cutText = full.length > MAX_SIDE || (full[0]?.length ?? 0) > MAX_SIDE
+      ? ` Shown: the first ${cut.length} of ${full.length} positions, ${cut[0].length} of ` +
+        `${full[0].length} dimensions.`
+      : "";
+    const kind = a.kind ?? "positional";
+    const e = add({
+      id: `positional-${vi(v)}`,
+      title: `${v.label}: ${kind} encoding`,
+      caption:
+        `Encoding value per position (rows) and dimension (columns), seed ${r.run.seed}.${cutText}`,
+      svg: matrixChart(`positional-${vi(v)}`, cut, {
+        width: 420,
+        x: "dimension",
+        y: "position",
+        value: "encoding value",
+        diverging: true,
+      }),
+    });
+    const sim = cosineSimilarity(full.slice(0, MAX_SIDE));
+    const s = add({
+      id: `similarity-${vi(v)}`,
+      title: `${v.label}: position similarity`,
+      caption:
+        `Cosine similarity between the encodings of two positions (all dimensions), seed ${r.run.seed}.`,
+      svg: matrixChart(`similarity-${vi(v)}`, sim, {
+        width: 420,
+        x: "position",
+        y: "position",
+        value: "cosine similarity",
+        diverging: true,
+      }),
+    });
+    pos.push(`<div class="row">${figure(e)}${figure(s)}</div>`);
+  }
+  if (pos.length) parts.push(`<h3>Positional encodings</h3>${pos.join("")}`);
+
+  // attention maps
+  const att: string[] = [];
+  for (const v of shown) {
+    const r = firstWith(v, "attention");
+    if (!r) continue;
+    const a = r.artifacts.attention as {
+      tokens?: unknown[];
+      layers?: { layer: unknown; heads: unknown }[];
+    };
+    if (!Array.isArray(a.layers)) continue;
+    const layers = a.layers.filter((l) => Array.isArray(l.heads)).slice(0, 4).map((l) => ({
+      layer: typeof l.layer === "number" ? `layer ${l.layer}` : valueText(l.layer),
+      heads: (l.heads as number[][][]).slice(0, 8),
+    }));
+    if (!layers.length) continue;
+    const tokens = (a.tokens ?? []).map((t) => valueText(t));
+    const id = `attention-${vi(v)}`;
+    att.push(figure(add({
+      id,
+      title: `${v.label}: attention for one sample`,
+      caption: `Attention weights per head (columns) and layer (rows) for the sample ` +
+        `<code>${esc(tokens.join(" "))}</code>, seed ${r.run.seed}. Row: query position; ` +
+        `column: key position.` +
+        (a.layers.length > layers.length
+          ? ` First ${layers.length} of ${a.layers.length} layers.`
+          : ""),
+      svg: attentionChart(id, tokens, layers),
+    })));
+  }
+  if (att.length) parts.push(`<h3>Attention maps</h3>${att.join("")}`);
+
+  // GMU gates
+  const gates: string[] = [];
+  for (const v of shown) {
+    const withGates = v.runs.filter((r) => r.artifacts.gates !== undefined);
+    const done = withGates.filter(usable);
+    const runs = done.length ? done : withGates;
+    if (!runs.length) continue;
+    const samples: { modality: string; gate: number; signal?: string }[] = [];
+    let modalities: string[] = [];
+    for (const r of runs) {
+      const g = r.artifacts.gates as {
+        modalities?: string[];
+        values?: number[][];
+        informative?: number[];
+      };
+      if (!Array.isArray(g.modalities) || !Array.isArray(g.values)) continue;
+      modalities = g.modalities;
+      g.values.forEach((row, i) => {
+        const inf = g.informative?.[i];
+        row.forEach((gate, k) => {
+          if (!Number.isFinite(gate)) return;
+          samples.push({
+            modality: g.modalities![k] ?? String(k),
+            gate,
+            ...(inf !== undefined ? { signal: g.modalities![inf] ?? String(inf) } : {}),
+          });
+        });
+      });
+    }
+    if (!samples.length) continue;
+    const id = `gates-${vi(v)}`;
+    const signals = modalities.filter((mod) => samples.some((s) => s.signal === mod));
+    const means = signals.map((sig) =>
+      `signal in ${sig}: ` + modalities.map((mod) => {
+        const xs = samples.filter((s) => s.signal === sig && s.modality === mod).map((s) => s.gate);
+        return `${mod} ${fmt(xs.reduce((a, b) => a + b, 0) / xs.length)}`;
+      }).join(", ")
+    );
+    gates.push(figure(add({
+      id,
+      title: `${v.label}: gate activation per modality`,
+      caption: `GMU gate activations over evaluation samples, pooled over ${runs.length} ` +
+        `${done.length ? "finished " : ""}run(s)` +
+        (signals.length
+          ? `, split by which modality carried the signal. Mean gate — ${esc(means.join("; "))}.`
+          : ".") +
+        ` Box: quartiles; whiskers: 1.5 IQR; dots: outliers.`,
+      svg: gatesChart(id, samples, modalities),
+    })));
+  }
+  if (gates.length) parts.push(`<h3>Gated multimodal unit: gates</h3>${gates.join("")}`);
+
+  // length generalization
+  const lenRuns = data.runs.filter((r) =>
+    r.artifacts.length_generalization !== undefined && usable(r)
+  );
+  const lenMetrics = new Set<string>();
+  for (const r of lenRuns) {
+    const a = r.artifacts.length_generalization as { metrics?: Record<string, unknown> };
+    for (const k of Object.keys(a.metrics ?? {})) lenMetrics.add(k);
+  }
+  const ordered = [...lenMetrics].sort((a, b) =>
+    Number(b === pName) - Number(a === pName) || a.localeCompare(b)
+  ).slice(0, 3);
+  for (const metric of ordered) {
+    const series: Series[] = lenRuns.map((r) => {
+      const a = r.artifacts.length_generalization as {
+        lengths?: number[];
+        metrics?: Record<string, number[]>;
+      };
+      const ys = a.metrics?.[metric] ?? [];
+      return {
+        label: labelOf(variants, r),
+        runId: r.run.id,
+        seed: r.run.seed,
+        points: (a.lengths ?? []).map((x, i) => ({ x, y: ys[i] })).filter((p) =>
+          typeof p.y === "number"
+        ),
+      };
+    }).filter((s) => s.points.length);
+    if (!series.length) continue;
+    const id = `length-${slug(metric)}`;
+    parts.push(
+      (parts.some((p) => p.startsWith("<h3>Length")) ? "" : "<h3>Length generalization</h3>") +
+        figure(add({
+          id,
+          title: `${metric} by evaluation length`,
+          caption:
+            `Bold: mean over seeds; band: min–max over seeds; faint: seeds (done runs only).`,
+          svg: curvesChart(id, series, labels, { x: "evaluation length", y: metric, logY: false }),
+        })),
+    );
+  }
+
+  return `<section id="insight"><h2>Model insight</h2>` +
+    (parts.length
+      ? cutNote + parts.join("")
+      : `<p class="note">No run recorded insight artifacts ` +
+        `(positional, attention, gates, length_generalization).</p>`) +
+    `</section>`;
+}
+
+/**
+ * Builds `<experimentDir>/report.html` and `<experimentDir>/charts/*.svg|png`
+ * from the results folder alone; returns the HTML path. Chart files no
+ * longer produced are removed; unchanged files are not rewritten.
+ */
+export async function buildReport(experimentDir: string): Promise<string> {
+  const data = await loadExperiment(experimentDir);
+  const { html, charts } = renderReport(data);
+  const chartDir = join(data.dir, "charts");
+  await Deno.mkdir(chartDir, { recursive: true });
+  const keep = new Set<string>();
+  for (const c of charts) {
+    const svgPath = join(chartDir, `${c.id}.svg`);
+    const pngPath = join(chartDir, `${c.id}.png`);
+    keep.add(`${c.id}.svg`);
+    keep.add(`${c.id}.png`);
+    let unchanged = false;
+    try {
+      unchanged = (await Deno.readTextFile(svgPath)) === c.svg && (await Deno.stat(pngPath)).isFile;
+    } catch {
+      unchanged = false;
+    }
+    if (unchanged) continue;
+    await writeAtomic(svgPath, c.svg);
+    const png = await svgToPng(c.svg);
+    if (png) await writeAtomic(pngPath, png);
+  }
+  for await (const e of Deno.readDir(chartDir)) {
+    if (e.isFile && /\.(svg|png)$/.test(e.name) && !keep.has(e.name)) {
+      await Deno.remove(join(chartDir, e.name));
+    }
+  }
+  const htmlPath = join(data.dir, "report.html");
+  await writeAtomic(htmlPath, html);
+  return htmlPath;
+}

@@ -1,0 +1,54 @@
+import assert from "node:assert/strict";
+import { selectBackend } from "../engine/backend.ts";
+import { lengthGeneralizationTask as task } from "./length_generalization.ts";
+import { createRun, testConfig, trainEpochs } from "./testing.ts";
+import type { Seq2SeqBatch } from "./seq2seq.ts";
+
+await selectBackend("wasm");
+
+const base = {
+  task: { name: "length_generalization", maxTrainLength: 4, valSize: 32, testSize: 32 },
+  model: { layers: 1, dModel: 32, dFF: 64, heads: 4, dropout: 0 },
+  train: { batchSize: 32, lr: { schedule: "noam", factor: 2, warmup: 100 } },
+  seed: 1,
+};
+
+Deno.test("length_generalization: training lengths stay within 1..L; per-length metrics", async () => {
+  const config = testConfig(base);
+  const { run } = await createRun(task, config);
+  for (const b of run.batches(0) as Iterable<Seq2SeqBatch>) {
+    assert.ok(b.srcLen <= 5);
+    for (let r = 0; r < b.rows; r++) {
+      assert.equal(b.src[r * b.srcLen], 1);
+      for (let i = 1; i < b.srcLen; i++) assert.notEqual(b.src[r * b.srcLen + i], 1);
+    }
+  }
+  trainEpochs(run, config, 6);
+  const m = await run.evaluate("val");
+  for (const len of [4, 8, 12, 16]) {
+    assert.ok(`exact_match@${len}` in m && `token_accuracy@${len}` in m, `missing @${len}`);
+  }
+  // Well above chance (0.1) in distribution; worse far outside it.
+  assert.ok(m["token_accuracy@4"] > 0.45, `token_accuracy@4 = ${m["token_accuracy@4"]}`);
+  assert.ok(m["token_accuracy@16"] < m["token_accuracy@4"]);
+  const ood = (m["exact_match@8"] + m["exact_match@12"] + m["exact_match@16"]) / 3;
+  assert.ok(Math.abs(m.exact_match_ood - ood) < 1e-12);
+  const ins = await run.insights!();
+  const lg = ins.length_generalization as { lengths: number[]; metrics: Record<string, number[]> };
+  assert.deepEqual(lg.lengths, [4, 8, 12, 16]);
+  assert.equal(lg.metrics.exact_match.length, 4);
+  assert.equal(lg.metrics.token_accuracy[0], m["token_accuracy@4"]);
+  run.model.dispose();
+});
+
+Deno.test("length_generalization: a learned table shorter than the evaluation is rejected", () => {
+  const config = testConfig({ ...base, model: { positional: "learned", maxLen: 12 } });
+  const errs = task.check!(config, task.options.parse({ maxTrainLength: 4 }));
+  assert.equal(errs.length, 1);
+  assert.equal(errs[0][0], "model.maxLen");
+  assert.match(errs[0][1], /17 positions.*raise model.maxLen to at least 17.*evalLengths may go up to 11/);
+  const ok = testConfig({ ...base, model: { positional: "learned", maxLen: 17 } });
+  assert.deepEqual(task.check!(ok, task.options.parse({ maxTrainLength: 4 })), []);
+  const sin = testConfig({ ...base, model: { positional: "sinusoid", maxLen: 12 } });
+  assert.deepEqual(task.check!(sin, task.options.parse({ maxTrainLength: 4 })), []);
+});

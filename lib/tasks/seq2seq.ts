@@ -1,0 +1,269 @@
+/**
+ * What the sequence-to-sequence tasks (copy, length generalization,
+ * translation) share: the batch format, the label-smoothed loss, batched
+ * greedy decoding, and the positional and attention artifacts.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { Rng } from "../engine/rng.ts";
+import type { RunConfig } from "../experiment/config.ts";
+import { type EncoderDecoder, makeModel } from "../nn/encoder_decoder.ts";
+import { paddingMask, subsequentMask, targetMask } from "../nn/masks.ts";
+import { sequenceAccuracy } from "../metrics/classification.ts";
+import type { MetricInfo } from "./task.ts";
+
+/**
+ * A batch of source and target ids, row-major and padded with 0.
+ * `tgt` starts with the start symbol: the decoder reads `tgt[:, :-1]` and
+ * learns to predict `tgt[:, 1:]`, as the Annotated Transformer's `Batch`.
+ */
+export interface Seq2SeqBatch {
+  src: Int32Array;
+  tgt: Int32Array;
+  rows: number;
+  srcLen: number;
+  tgtLen: number;
+}
+
+/** Builds a {@link Seq2SeqBatch} from id sequences, padding each side to its longest row. */
+export function makeSeq2SeqBatch(
+  srcs: readonly ArrayLike<number>[],
+  tgts: readonly ArrayLike<number>[],
+  pad = 0,
+): Seq2SeqBatch {
+  const srcLen = srcs.reduce((m, s) => Math.max(m, s.length), 0);
+  const tgtLen = tgts.reduce((m, s) => Math.max(m, s.length), 0);
+  const src = new Int32Array(srcs.length * srcLen).fill(pad);
+  const tgt = new Int32Array(tgts.length * tgtLen).fill(pad);
+  srcs.forEach((s, r) => src.set(Array.from(s), r * srcLen));
+  tgts.forEach((s, r) => tgt.set(Array.from(s), r * tgtLen));
+  return { src, tgt, rows: srcs.length, srcLen, tgtLen };
+}
+
+/** Number of target tokens predicted in a batch (non-padding positions of `tgt[:, 1:]`). */
+export function targetTokens(b: Seq2SeqBatch, pad = 0): number {
+  let n = 0;
+  for (let r = 0; r < b.rows; r++) {
+    for (let i = 1; i < b.tgtLen; i++) if (b.tgt[r * b.tgtLen + i] !== pad) n++;
+  }
+  return n;
+}
+
+/**
+ * Label-smoothed loss in the reference's KL form (Szegedy et al., 2016; the
+ * Annotated Transformer's `LabelSmoothing`): the target distribution puts
+ * 1 − ε on the gold token and ε / (V − 2) on every token but the gold one and
+ * padding; padding rows count nothing. Returns KL(target ‖ model) summed and
+ * divided by the number of non-padding tokens. With ε = 0 this is the NLL.
+ * `logProbs` [N, V], `gold` [N] int32.
+ */
+export function labelSmoothedLoss(
+  logProbs: tf.Tensor2D,
+  gold: tf.Tensor1D,
+  smoothing: number,
+  pad = 0,
+): tf.Scalar {
+  return tf.tidy(() => {
+    const v = logProbs.shape[1];
+    const conf = 1 - smoothing;
+    const off = v > 2 ? smoothing / (v - 2) : 0;
+    const oneHot = tf.oneHot(gold, v).toFloat();
+    let dist = tf.add(tf.mul(oneHot, conf - off), off);
+    const padCol = tf.oneHot(tf.fill([gold.shape[0]], pad, "int32"), v).toFloat();
+    dist = tf.mul(dist, tf.sub(1, padCol));
+    const keep = tf.notEqual(gold, pad).toFloat().expandDims(1);
+    dist = tf.mul(dist, keep);
+    // Σ p (log p − log q), with 0 log 0 = 0.
+    const plogp = tf.where(tf.greater(dist, 0), tf.mul(dist, tf.log(tf.maximum(dist, 1e-30))), 0);
+    const kl = tf.sum(tf.sub(plogp, tf.mul(dist, logProbs)));
+    const n = tf.maximum(tf.sum(keep), 1);
+    return tf.div(kl, n) as tf.Scalar;
+  });
+}
+
+/** The loss of an encoder–decoder on a batch (see {@link labelSmoothedLoss}). */
+export function seq2seqLoss(
+  model: EncoderDecoder,
+  b: Seq2SeqBatch,
+  smoothing: number,
+  pad = 0,
+): tf.Scalar {
+  return tf.tidy(() => {
+    const src = tf.tensor2d(b.src, [b.rows, b.srcLen], "int32");
+    const tgt = tf.tensor2d(b.tgt, [b.rows, b.tgtLen], "int32");
+    const tgtIn = tf.slice(tgt, [0, 0], [b.rows, b.tgtLen - 1]);
+    const tgtY = tf.slice(tgt, [0, 1], [b.rows, b.tgtLen - 1]);
+    const srcMask = paddingMask(src, pad);
+    const out = model.forward(src, tgtIn, srcMask, targetMask(tgtIn, pad));
+    const logp = model.generator.apply(out);
+    const v = logp.shape[2]!;
+    return labelSmoothedLoss(
+      logp.reshape([-1, v]) as tf.Tensor2D,
+      tgtY.reshape([-1]) as tf.Tensor1D,
+      smoothing,
+      pad,
+    );
+  });
+}
+
+/**
+ * Greedy decoding of a whole batch: from `start`, append the most probable
+ * next token `steps` times. Returns, per row, the `steps` decoded tokens
+ * (the start symbol excluded). Each step re-runs the decoder over the prefix,
+ * as the reference's `greedy_decode`.
+ */
+export function greedyDecodeBatch(
+  model: EncoderDecoder,
+  src: Int32Array,
+  rows: number,
+  srcLen: number,
+  steps: number,
+  start: number,
+  pad = 0,
+): Int32Array[] {
+  const out = new Int32Array(rows * (steps + 1));
+  for (let r = 0; r < rows; r++) out[r * (steps + 1)] = start;
+  tf.tidy(() => {
+    const s = tf.tensor2d(src, [rows, srcLen], "int32");
+    const srcMask = paddingMask(s, pad);
+    const memory = model.encode(s, srcMask);
+    for (let i = 1; i <= steps; i++) {
+      const next = tf.tidy(() => {
+        const ys = tf.tensor2d(prefix(out, rows, steps + 1, i), [rows, i], "int32");
+        const h = model.decode(memory, srcMask, ys, subsequentMask(i));
+        const last = tf.slice(h, [0, i - 1, 0], [rows, 1, -1]).reshape([rows, -1]);
+        return tf.argMax(model.generator.apply(last), -1);
+      });
+      const ids = next.dataSync();
+      next.dispose();
+      for (let r = 0; r < rows; r++) out[r * (steps + 1) + i] = ids[r];
+    }
+  });
+  return Array.from({ length: rows }, (_, r) => out.slice(r * (steps + 1) + 1, (r + 1) * (steps + 1)));
+}
+
+function prefix(buf: Int32Array, rows: number, width: number, len: number): Int32Array {
+  const p = new Int32Array(rows * len);
+  for (let r = 0; r < rows; r++) p.set(buf.subarray(r * width, r * width + len), r * len);
+  return p;
+}
+
+/** The targets `tgt[:, 1:]` of a batch, one array per row. */
+export function batchTargets(b: Seq2SeqBatch): Int32Array[] {
+  return Array.from(
+    { length: b.rows },
+    (_, r) => b.tgt.slice(r * b.tgtLen + 1, (r + 1) * b.tgtLen),
+  );
+}
+
+/**
+ * Loss, token accuracy and exact match of greedy decodes over batches. Each
+ * row is decoded for as many steps as its batch's target width, so a model
+ * must produce every target token (and padding after a shorter target is
+ * not scored).
+ */
+export function evaluateCopyLike(
+  model: EncoderDecoder,
+  batches: readonly Seq2SeqBatch[],
+  smoothing: number,
+  start: number,
+): { loss: number; token_accuracy: number; exact_match: number } {
+  let lossSum = 0, lossTokens = 0;
+  const preds: Int32Array[] = [], golds: Int32Array[] = [];
+  for (const b of batches) {
+    const n = targetTokens(b);
+    const l = seq2seqLoss(model, b, smoothing);
+    lossSum += l.dataSync()[0] * n;
+    l.dispose();
+    lossTokens += n;
+    preds.push(...greedyDecodeBatch(model, b.src, b.rows, b.srcLen, b.tgtLen - 1, start));
+    golds.push(...batchTargets(b));
+  }
+  const acc = sequenceAccuracy(preds, golds);
+  return {
+    loss: lossTokens ? lossSum / lossTokens : 0,
+    token_accuracy: acc.tokenAccuracy,
+    exact_match: acc.exactMatch,
+  };
+}
+
+/** The metrics of copy-like tasks. */
+export const COPY_METRICS: MetricInfo[] = [
+  { name: "loss", higherIsBetter: false, description: "label-smoothed loss per target token" },
+  {
+    name: "token_accuracy",
+    higherIsBetter: true,
+    description: "fraction of target tokens the greedy decode gets right",
+  },
+  {
+    name: "exact_match",
+    higherIsBetter: true,
+    description: "fraction of sequences whose greedy decode is entirely right",
+  },
+];
+
+/** An encoder–decoder for a run's model config. */
+export function modelFromConfig(
+  config: RunConfig,
+  srcVocab: number,
+  tgtVocab: number,
+  rng: Rng,
+): EncoderDecoder {
+  const m = config.model;
+  return makeModel(srcVocab, tgtVocab, {
+    N: m.layers,
+    dModel: m.dModel,
+    dFF: m.dFF,
+    h: m.heads,
+    dropout: m.dropout,
+    positional: m.positional,
+    maxLen: m.maxLen,
+    norm: m.norm,
+  }, rng);
+}
+
+/**
+ * The `positional` artifact (the table added to the source embeddings for
+ * `len` positions) and the `attention` artifact (every encoder self-attention
+ * layer's heads on one source sequence).
+ */
+export function seq2seqInsights(
+  model: EncoderDecoder,
+  config: RunConfig,
+  sample: ArrayLike<number>,
+  tokenName: (id: number) => string,
+  len: number,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const matrix = model.srcPositional.positionalMatrix(len);
+  if (matrix) out.positional = { kind: config.model.positional, matrix };
+  const layers = model.encoder.layers.items.map((l) => l.selfAttn);
+  const wasTraining = model.training;
+  model.eval();
+  for (const a of layers) a.recordAttention = true;
+  try {
+    tf.tidy(() => {
+      const s = tf.tensor2d(Int32Array.from(sample), [1, sample.length], "int32");
+      model.encode(s, paddingMask(s));
+    });
+    out.attention = {
+      tokens: Array.from(sample, tokenName),
+      layers: layers.map((a, i) => ({ layer: i, heads: a.lastAttention?.[0] ?? [] })),
+    };
+  } finally {
+    for (const a of layers) {
+      a.recordAttention = false;
+      a.lastAttention = undefined;
+    }
+    model.train(wasTraining);
+  }
+  return out;
+}
+
+/** A seed for a data stream, derived from a run seed and a stream name. */
+export function dataSeed(seed: number, stream: string): number {
+  let h = 0x811c9dc5 ^ (seed >>> 0);
+  for (const ch of stream) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+  return Math.imul(h ^ (seed >>> 0), 0x9e3779b1) >>> 0;
+}

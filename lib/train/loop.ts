@@ -1,0 +1,247 @@
+/**
+ * The training loop: for each batch, `tf.variableGrads` of the task's loss,
+ * optional clipping of the global gradient norm, one Adam step at the
+ * scheduled learning rate; evaluation every `evalEvery` epochs, a checkpoint
+ * every `checkpointEvery` epochs, and a final evaluation on val and test.
+ *
+ * The loop knows nothing of files: it emits metrics lines and checkpoint
+ * requests through callbacks (see `lib/experiment/run.ts`). It can start at
+ * any epoch boundary, which is how a run resumes.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { RunConfig } from "../experiment/config.ts";
+import type { MetricsLine } from "../experiment/results.ts";
+import type { TaskRun } from "../tasks/task.ts";
+import type { Adam } from "./adam.ts";
+import { noamRate } from "./noam.ts";
+
+/** Where training stands: what a checkpoint stores and a resume starts from. */
+export interface LoopPosition {
+  /** Optimizer steps done. */
+  step: number;
+  /** Epochs completed. */
+  epoch: number;
+  /** Seconds of training so far (all attempts). */
+  trainSeconds: number;
+  /**
+   * Set once training has ended (only the final evaluations remain): what
+   * ended it, and the last logged training loss.
+   */
+  finished?: { stoppedBy: "epochs" | "maxSteps" | "timeLimit"; trainLoss?: number };
+}
+
+/** A progress report, sent after every step and around evaluations. */
+export interface LoopProgress {
+  phase: "training" | "evaluating";
+  step: number;
+  totalSteps: number;
+  /** Epochs completed, fractional. */
+  epoch: number;
+  epochs: number;
+  /** Mean training loss over the last logging window. */
+  loss?: number;
+  itemsPerS?: number;
+  /** Estimated seconds left. */
+  etaS?: number;
+}
+
+/** Inputs of {@link trainLoop}. */
+export interface LoopOptions {
+  task: TaskRun;
+  config: RunConfig;
+  adam: Adam;
+  /** Where to start (an epoch boundary); zeros for a fresh run. */
+  start: LoopPosition;
+  /** Appends one metrics line (called in order). */
+  emit(line: MetricsLine): Promise<void>;
+  /** Saves a checkpoint at this position (called after the epoch's lines are emitted). */
+  checkpoint(at: LoopPosition): Promise<void>;
+  /** Progress for a display. */
+  progress?(p: LoopProgress): void;
+}
+
+/** How a loop ended. */
+export interface LoopResult extends LoopPosition {
+  outcome: "done" | "diverged";
+  /** What ended training: the epochs, `maxSteps` or `timeLimitS`. */
+  stoppedBy: "epochs" | "maxSteps" | "timeLimit";
+  /** Last evaluation of each split, `<split>/<metric>`, plus `train/loss`. */
+  final: Record<string, number>;
+  /** For a diverged run: what and where. */
+  error?: string;
+  /** Items per second over this attempt's training steps. */
+  itemsPerS: number;
+}
+
+/** The learning rate of optimizer step `step` (1-based). */
+export function learningRate(config: RunConfig, step: number): number {
+  const lr = config.train.lr;
+  return lr.schedule === "noam"
+    ? noamRate(step, config.model.dModel, lr.factor, lr.warmup)
+    : lr.value;
+}
+
+/** Total optimizer steps of a run: epochs × steps per epoch, capped by `maxSteps`. */
+export function totalSteps(config: RunConfig, stepsPerEpoch: number): number {
+  return Math.min(config.train.epochs * stepsPerEpoch, config.train.maxSteps ?? Infinity);
+}
+
+/** Scales gradients so that their global L2 norm is at most `maxNorm`; returns the norm. */
+export function clipGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number): number {
+  const names = Object.keys(grads);
+  if (!names.length) return 0;
+  const norm = tf.tidy(() =>
+    tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n]))))).dataSync()[0]
+  );
+  if (norm > maxNorm) {
+    const scale = maxNorm / (norm + 1e-6);
+    for (const n of names) {
+      const g = grads[n];
+      grads[n] = tf.mul(g, scale);
+      g.dispose();
+    }
+  }
+  return norm;
+}
+
+function round(x: number, digits = 6): number {
+  return Number.isFinite(x) ? Number(x.toPrecision(digits)) : x;
+}
+
+/** Trains `task.model` from `start` to the end of the budget. */
+export async function trainLoop(opts: LoopOptions): Promise<LoopResult> {
+  const { task, config, adam } = opts;
+  const t = config.train;
+  const spe = task.stepsPerEpoch;
+  const total = totalSteps(config, spe);
+  const vars = task.model.trainableParameters().map(([, v]) => v);
+  const names = new Map(task.model.trainableParameters().map(([n, v]) => [v.name, n]));
+  const t0 = performance.now();
+  const elapsed = () => opts.start.trainSeconds + (performance.now() - t0) / 1000;
+  let step = opts.start.step;
+  let epoch = opts.start.epoch;
+  const final: Record<string, number> = {};
+  let stoppedBy: LoopResult["stoppedBy"] = "epochs";
+  let attemptItems = 0, attemptStepSeconds = 0;
+  let winLoss = 0, winSteps = 0, winItems = 0, winStart = performance.now();
+  let lastLoss: number | undefined;
+
+  const line = (split: MetricsLine["split"], values: Record<string, number>, ep: number) =>
+    opts.emit({ step, epoch: round(ep), split, time: round(elapsed(), 4), ...values });
+
+  const evaluate = async (split: "val" | "test", ep: number) => {
+    opts.progress?.({ phase: "evaluating", step, totalSteps: total, epoch: ep, epochs: t.epochs });
+    task.model.eval();
+    const metrics = await task.evaluate(split);
+    task.model.train();
+    for (const [k, v] of Object.entries(metrics)) final[`${split}/${k}`] = v;
+    await line(split, metrics, ep);
+  };
+
+  const result = (outcome: LoopResult["outcome"], error?: string): LoopResult => ({
+    outcome,
+    stoppedBy,
+    step,
+    epoch,
+    trainSeconds: elapsed(),
+    final,
+    error,
+    itemsPerS: attemptStepSeconds > 0 ? attemptItems / attemptStepSeconds : 0,
+  });
+
+  task.model.train();
+  if (opts.start.finished) {
+    stoppedBy = opts.start.finished.stoppedBy;
+    lastLoss = opts.start.finished.trainLoss;
+  }
+  while (!opts.start.finished && step < total && epoch < t.epochs) {
+    let completed = true;
+    for (const batch of task.batches(epoch)) {
+      if (step >= total) {
+        stoppedBy = "maxSteps";
+        completed = false;
+        break;
+      }
+      const s0 = performance.now();
+      const rate = learningRate(config, step + 1);
+      const { value, grads: byVarName } = tf.variableGrads(() => task.loss(batch), vars);
+      const grads: Record<string, tf.Tensor> = {};
+      for (const [vn, g] of Object.entries(byVarName)) grads[names.get(vn) ?? vn] = g;
+      const loss = (await value.data())[0];
+      value.dispose();
+      if (!Number.isFinite(loss)) {
+        for (const g of Object.values(grads)) g.dispose();
+        return result(
+          "diverged",
+          `training loss became ${loss} at step ${step + 1} (epoch ${epoch + 1}, lr ${
+            round(rate, 4)
+          })`,
+        );
+      }
+      if (t.gradClip > 0) clipGlobalNorm(grads, t.gradClip);
+      adam.apply(grads, rate);
+      for (const g of Object.values(grads)) g.dispose();
+      step++;
+      const items = task.batchSize(batch);
+      attemptItems += items;
+      attemptStepSeconds += (performance.now() - s0) / 1000;
+      winLoss += loss;
+      winSteps++;
+      winItems += items;
+      if (step % t.logEvery === 0 || step === total) {
+        const secs = (performance.now() - winStart) / 1000;
+        lastLoss = winLoss / winSteps;
+        const itemsPerS = secs > 0 ? winItems / secs : 0;
+        await line("train", {
+          loss: round(lastLoss),
+          lr: round(rate),
+          itemsPerS: round(itemsPerS, 4),
+        }, step / spe);
+        winLoss = winSteps = winItems = 0;
+        winStart = performance.now();
+      }
+      const perStep = attemptStepSeconds / Math.max(1, step - opts.start.step);
+      opts.progress?.({
+        phase: "training",
+        step,
+        totalSteps: total,
+        epoch: step / spe,
+        epochs: t.epochs,
+        loss: lastLoss ?? loss,
+        itemsPerS: attemptStepSeconds > 0 ? attemptItems / attemptStepSeconds : undefined,
+        etaS: perStep * (total - step),
+      });
+      if (t.timeLimitS !== undefined && elapsed() >= t.timeLimitS && step < total) {
+        stoppedBy = "timeLimit";
+        completed = false;
+        break;
+      }
+    }
+    if (!completed) break;
+    epoch++;
+    // The last epoch is evaluated by the final evaluation below.
+    if (epoch >= t.epochs || step >= total) break;
+    if (epoch % t.evalEvery === 0) await evaluate("val", epoch);
+    if (epoch % t.checkpointEvery === 0) {
+      await opts.checkpoint({ step, epoch, trainSeconds: elapsed() });
+    }
+  }
+  if (!opts.start.finished && step >= total && epoch < t.epochs) stoppedBy = "maxSteps";
+  // Checkpoint the trained model before the final evaluations: a resume from
+  // here redoes only them, writing the same lines.
+  if (!opts.start.finished) {
+    await opts.checkpoint({
+      step,
+      epoch,
+      trainSeconds: elapsed(),
+      finished: { stoppedBy, ...(lastLoss !== undefined ? { trainLoss: lastLoss } : {}) },
+    });
+  }
+  const endEpoch = stoppedBy === "epochs" ? epoch : round(step / spe);
+  await evaluate("val", endEpoch);
+  await evaluate("test", endEpoch);
+  if (lastLoss !== undefined) final["train/loss"] = round(lastLoss);
+  return result("done");
+}
