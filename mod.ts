@@ -8,3 +8,4 @@ export * from "./lib/nn/mod.ts";
 export * from "./lib/train/mod.ts";
 export * from "./lib/experiment/mod.ts";
 export * from "./lib/tasks/mod.ts";
+export * from "./lib/fusion/mod.ts";

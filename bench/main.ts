@@ -12,6 +12,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import process from "node:process";
 import { selectBackend } from "../lib/engine/backend.ts";
 import { installBlasKernels, uninstallBlasKernels } from "../lib/engine/accel/mod.ts";
 import { BENCH_SHAPE, type BenchShape, makeTrainer } from "./model.ts";
@@ -143,7 +144,16 @@ function heapMb(): number {
 interface Measured {
   fuselab: number[];
   torch: number[];
+  /** CPU time of each step, all threads. */
+  fuselabCpu: number[];
+  torchCpu: number[];
   loss: number;
+}
+
+/** This process's CPU time (user + system, all threads) in ms. */
+export function processCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }
 
 /**
@@ -164,17 +174,22 @@ async function alternate(
     let loss = NaN;
     for (let i = 0; i < warmup; i++) loss = trainer.step();
     if (torch && warmup) await torch.steps(warmup);
-    const fuselab: number[] = [], py: number[] = [];
+    const fuselab: number[] = [], py: number[] = [], fCpu: number[] = [], pCpu: number[] = [];
     while (fuselab.length < steps) {
       const n = Math.min(chunk, steps - fuselab.length);
       for (let i = 0; i < n; i++) {
-        const t0 = performance.now();
+        const c0 = processCpuMs(), t0 = performance.now();
         loss = trainer.step();
         fuselab.push(performance.now() - t0);
+        fCpu.push(processCpuMs() - c0);
       }
-      if (torch) py.push(...await torch.steps(n));
+      if (torch) {
+        const r = await torch.steps(n);
+        py.push(...r.ms);
+        pCpu.push(...r.cpuMs);
+      }
     }
-    return { fuselab, torch: py, loss };
+    return { fuselab, torch: py, fuselabCpu: fCpu, torchCpu: pCpu, loss };
   } finally {
     trainer.dispose();
   }
@@ -202,7 +217,9 @@ async function profileStep(shape: BenchShape): Promise<void> {
   const total = [...by.values()].reduce((s, e) => s + e.ms, 0);
   const rows = [...by].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15)
     .map(([n, e]) => [n, e.ms, e.n, `${(100 * e.ms / total).toFixed(0)}%`]);
-  console.log(`\nprofile (blas, one step, ${prof.kernels.length} kernels, ${fmt(total)} ms in kernels):`);
+  console.log(
+    `\nprofile (blas, one step, ${prof.kernels.length} kernels, ${fmt(total)} ms in kernels):`,
+  );
   console.log(table(["kernel", "ms", "calls", "share"], rows));
   trainer.dispose();
 }
@@ -240,6 +257,7 @@ export async function main(args: string[]): Promise<number> {
           capped ? 0 : o.warmup,
         );
         const ms = median(m.fuselab), tm = torch ? median(m.torch) : NaN;
+        const cpu = median(m.fuselabCpu), tcpu = torch ? median(m.torchCpu) : NaN;
         const label = capped ? "cpu (1 step, no warm-up)" : name;
         rows.push([
           label,
@@ -247,7 +265,9 @@ export async function main(args: string[]): Promise<number> {
           Math.min(...m.fuselab),
           tm,
           torch ? (ms / tm).toFixed(2) : "-",
-          m.fuselab.length,
+          cpu,
+          tcpu,
+          String(m.fuselab.length),
           m.loss.toFixed(3),
         ]);
         if (!capped) results.push({ name, ms, torchMs: tm });
@@ -262,9 +282,12 @@ export async function main(args: string[]): Promise<number> {
             "min ms",
             "torch median ms",
             "ratio",
+            "cpu ms",
+            "torch cpu ms",
             "steps",
             "loss",
-          ], rows),
+          ], rows) +
+          "\n(cpu ms: median CPU time per step over all threads, spinning BLAS/OpenMP threads included)",
       );
     }
     if (o.profile) {

@@ -63,11 +63,11 @@ export class TorchWorker {
     this.info = r;
   }
 
-  /** Runs `n` training steps; their times in ms. */
-  async steps(n: number): Promise<number[]> {
+  /** Runs `n` training steps; their wall-clock and CPU (all threads) times in ms. */
+  async steps(n: number): Promise<{ ms: number[]; cpuMs: number[] }> {
     const r = await this.#ask({ cmd: "steps", n });
     if (r.error) throw new Error(`torch steps: ${r.error}`);
-    return r.ms as number[];
+    return { ms: r.ms as number[], cpuMs: r.cpu_ms as number[] };
   }
 
   /** The worker's peak resident memory, MB. */

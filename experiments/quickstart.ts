@@ -11,17 +11,18 @@ import { defineExperiment } from "../lib/experiment/schema.ts";
 
 export default defineExperiment({
   name: "quickstart",
-  description: "Copy task: sinusoidal vs learned positional encoding, small encoder-decoder, 2 seeds.",
-  task: { name: "copy", vocab: 11, length: 10, batchesPerEpoch: 10, valSize: 100 },
-  model: { layers: 2, dModel: 32, dFF: 64, heads: 4, dropout: 0, maxLen: 16 },
+  description:
+    "Copy task: sinusoidal vs learned positional encoding, small encoder-decoder, 2 seeds.",
+  task: { name: "copy", vocab: 11, length: 10, batchesPerEpoch: 20, valSize: 100 },
+  model: { layers: 1, dModel: 64, dFF: 128, heads: 4, dropout: 0, maxLen: 16 },
   train: {
-    epochs: 12,
+    epochs: 10,
     batchSize: 64,
-    lr: { schedule: "noam", factor: 1, warmup: 60 },
+    lr: { schedule: "noam", factor: 1, warmup: 80 },
     gradClip: 1,
     logEvery: 5,
-    evalEvery: 3,
-    checkpointEvery: 3,
+    evalEvery: 5,
+    checkpointEvery: 2,
   },
   axes: { "model.positional": ["sinusoid", "learned"] },
   seeds: 2,

@@ -10,7 +10,7 @@ It is a long-lived worker driven by JSON lines on stdin, so that `deno task
 bench` can alternate fuselab steps and PyTorch steps and machine noise falls
 on both. Commands, one per line:
   {"cmd": "setup", "shape": {...}, "threads": 2, "seed": 0}  -> {"ok": true, "params": N}
-  {"cmd": "steps", "n": 5}                                    -> {"ms": [..], "loss": x}
+  {"cmd": "steps", "n": 5}                      -> {"ms": [..], "cpu_ms": [..], "loss": x}
   {"cmd": "mem"}                                              -> {"max_rss_mb": x}
   {"cmd": "quit"}
 Run alone (`/usr/bin/python3 tools/torch_bench.py --standalone`) it prints
@@ -86,12 +86,14 @@ class Worker:
         return loss.item()
 
     def steps(self, n):
-        ms, loss = [], float("nan")
+        ms, cpu, loss = [], [], float("nan")
         for _ in range(n):
+            c = time.process_time()
             t = time.perf_counter()
             loss = self.step()
             ms.append((time.perf_counter() - t) * 1000)
-        return {"ms": ms, "loss": loss}
+            cpu.append((time.process_time() - c) * 1000)
+        return {"ms": ms, "cpu_ms": cpu, "loss": loss}
 
 
 def max_rss_mb():

@@ -484,7 +484,15 @@ def fx_label_smoothing():
         t = torch.tensor(target)
         loss, q = label_smoothing_loss(x, t, size, pad, smoothing)
         loss.backward()
-        # Cross-check against PyTorch's own KL divergence.
+        # Cross-check the masked form against the Annotated Transformer's index_fill_ form
+        # (which this torch accepts even with an empty index) and PyTorch's own KL divergence.
+        ref_q = torch.full_like(x, smoothing / (size - 2)).detach()
+        ref_q.scatter_(1, t.unsqueeze(1), 1.0 - smoothing)
+        ref_q[:, pad] = 0
+        rows = torch.nonzero(t == pad)
+        if rows.dim() > 0:
+            ref_q.index_fill_(0, rows.squeeze(), 0.0)
+        assert torch.equal(ref_q, q.detach()), name
         kl = nn.KLDivLoss(reduction="sum")(x.detach(), q)
         assert abs(float(kl) - float(loss)) < 1e-9, (float(kl), float(loss))
         out[name] = {"size": size, "paddingIdx": pad, "smoothing": smoothing,
@@ -550,7 +558,22 @@ def fx_noam_adam():
         opt.step()
         steps.append({"lr": lr, "grads": {"w": enc(gw), "b": enc(gb)},
                       "params": {"w": enc(w), "b": enc(b)}})
+    # AdamW: decoupled weight decay, p <- p (1 - lr wd) then the Adam step.
+    w2 = f32([3, 4]).to(torch.float32).requires_grad_(True)
+    init_w = enc(w2)
+    opt_w = torch.optim.AdamW([w2], lr=1.0, betas=(0.9, 0.98), eps=1e-9, weight_decay=0.1)
+    steps_w = []
+    for s in range(1, 4):
+        g = f32([3, 4]).float()
+        lr = 0.05 / s
+        for grp in opt_w.param_groups:
+            grp["lr"] = lr
+        w2.grad = g.clone()
+        opt_w.step()
+        steps_w.append({"lr": lr, "grads": {"w": enc(g)}, "params": {"w": enc(w2)}})
     write("noam_adam", {"noam512": {"dModel": 512, "factor": 1.0, "warmup": 4000, "rates": rates},
+                        "adamw": {"betas": [0.9, 0.98], "eps": 1e-9, "weightDecay": 0.1,
+                                  "init": {"w": init_w}, "steps": steps_w},
                         "noam32": {"dModel": 32, "factor": 2.0, "warmup": 400,
                                    "rates": rates_small},
                         "adam": {"betas": [0.9, 0.98], "eps": 1e-9, "init": init,

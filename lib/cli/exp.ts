@@ -12,13 +12,13 @@
  */
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
-import { BACKENDS, type BackendName } from "../engine/backend.ts";
+import { type BackendName, BACKENDS, BackendUnavailableError } from "../engine/backend.ts";
 import type { LoopProgress } from "../train/loop.ts";
 import { exists } from "../experiment/atomic.ts";
 import type { LaunchContext, LauncherModule } from "../experiment/launch.ts";
 import { formatValue, type PlannedRun } from "../experiment/plan.ts";
 import type { RunState, StatusRecord } from "../experiment/results.ts";
-import { executeRun, runDir } from "../experiment/run.ts";
+import { executeRun, isLive, runDir } from "../experiment/run.ts";
 import {
   decide,
   planStatuses,
@@ -51,6 +51,10 @@ Re-running an experiment skips done runs and resumes interrupted ones from their
 last checkpoint. Results: <results>/<experiment>/runs/<run-id>/ (see docs/experiments.md).`;
 
 class UsageError extends Error {}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -100,6 +104,12 @@ function stateOf(s: StatusRecord | undefined): RunState {
   return s?.state ?? "pending";
 }
 
+/** The state to show: an interrupted `running` run shows as `interrupted`. */
+function shownState(s: StatusRecord | undefined): string {
+  if (s?.state === "running" && !isLive(s)) return "interrupted";
+  return stateOf(s);
+}
+
 function planTable(
   loaded: LoadedExperiment,
   runs: PlannedRun[],
@@ -115,7 +125,7 @@ function planTable(
       run.id,
       ...axes.map((a) => formatValue(run.variant[a])),
       String(run.seed),
-      stateOf(s),
+      shownState(s),
       ...(extra ?? []).map((e) => e.cell(run, s)),
     ];
   });
@@ -189,7 +199,7 @@ async function statusCommand(loaded: LoadedExperiment, runs: PlannedRun[]): Prom
   console.log(planTable(loaded, runs, statuses, extra));
   const counts = new Map<string, number>();
   for (const r of runs) {
-    const st = stateOf(statuses.get(r.id));
+    const st = shownState(statuses.get(r.id));
     counts.set(st, (counts.get(st) ?? 0) + 1);
   }
   console.log(
@@ -306,14 +316,22 @@ export async function main(args: string[]): Promise<number> {
       const statuses = await planStatuses(loaded);
       const m = loaded.plan.manifest;
       console.log(
-        `${m.experiment}: ${runs.length} run${runs.length === 1 ? "" : "s"}` +
-          ` (${new Set(runs.map((r) => r.variantKey)).size} variants × ${m.seeds.length} seeds` +
-          `${runs.length < loaded.plan.runs.length ? `, filtered from ${loaded.plan.runs.length}` : ""})` +
+        `${m.experiment}: ${plural(runs.length, "run")}` +
+          ` (${plural(new Set(runs.map((r) => r.variantKey)).size, "variant")} × ${
+            plural(m.seeds.length, "seed")
+          }` +
+          `${
+            runs.length < loaded.plan.runs.length
+              ? `, filtered from ${loaded.plan.runs.length}`
+              : ""
+          })` +
           ` → ${loaded.experimentDir}`,
       );
-      console.log(`task: ${loaded.task.name}; primary: ${m.primary.metric} (${
-        m.primary.higherIsBetter ? "higher" : "lower"
-      } is better)\n`);
+      console.log(
+        `task: ${loaded.task.name}; primary: ${m.primary.metric} (${
+          m.primary.higherIsBetter ? "higher" : "lower"
+        } is better)\n`,
+      );
       console.log(planTable(loaded, runs, statuses));
       return 0;
     }
@@ -341,7 +359,9 @@ export async function main(args: string[]): Promise<number> {
       const i = Number(o["run-index"]);
       const run = o["run-id"] !== undefined
         ? loaded.plan.runs.find((r) => r.id === o["run-id"])
-        : Number.isInteger(i) ? loaded.plan.runs[i] : undefined;
+        : Number.isInteger(i)
+        ? loaded.plan.runs[i]
+        : undefined;
       if (!run) {
         throw new UsageError(
           o["run-id"] !== undefined
@@ -374,7 +394,10 @@ export async function main(args: string[]): Promise<number> {
       console.error(e.message);
       return 2;
     }
+    if (e instanceof BackendUnavailableError) {
+      console.error(e.message);
+      return 1;
+    }
     throw e;
   }
 }
-

@@ -39,14 +39,20 @@ export async function resolveTarget(arg: string, root: string): Promise<string> 
   if (await isFile(`${norm(arg)}/manifest.json`)) return norm(arg);
   const dirs = await experimentDirs(root).catch(() => [] as string[]);
   const base = norm(arg).split("/").pop()!.replace(/\.(ts|js|mts|json|ya?ml)$/, "");
+  const abs = (p: string) => norm(p.startsWith("/") ? p : `${Deno.cwd()}/${norm(p)}`);
+  const files: [string, string][] = [];
   for (const dir of dirs) {
     try {
       const m = JSON.parse(await Deno.readTextFile(`${dir}/manifest.json`));
-      if (typeof m.file === "string" && norm(m.file) === norm(arg)) return dir;
+      if (typeof m.file === "string") files.push([dir, m.file]);
     } catch {
       // unreadable manifests are reported when their folder is built
     }
   }
+  const exact = files.find(([, f]) => norm(f) === norm(arg) || abs(f) === abs(arg));
+  if (exact) return exact[0];
+  const sameBase = files.filter(([, f]) => norm(f).split("/").pop() === norm(arg).split("/").pop());
+  if (sameBase.length === 1) return sameBase[0][0];
   const byName = dirs.find((d) => d.split("/").pop() === base);
   if (byName) return byName;
   throw new Error(

@@ -15,7 +15,11 @@ export interface PaddedBatch {
 }
 
 /** Pads sequences to the longest one (or `width`) with `pad`. */
-export function padSequences(seqs: readonly ArrayLike<number>[], pad = 0, width?: number): PaddedBatch {
+export function padSequences(
+  seqs: readonly ArrayLike<number>[],
+  pad = 0,
+  width?: number,
+): PaddedBatch {
   const w = width ?? seqs.reduce((m, s) => Math.max(m, s.length), 0);
   const data = new Int32Array(seqs.length * w).fill(pad);
   seqs.forEach((s, r) => {

@@ -14,9 +14,15 @@ import { type Tokenizer, wordTokenize } from "./tokenizer.ts";
 export const EOW = "</w>";
 
 /** Learns `merges` BPE merges from training texts (word-tokenized first). */
-export function learnBpe(texts: Iterable<string>, merges: number, lowercase = true): [string, string][] {
+export function learnBpe(
+  texts: Iterable<string>,
+  merges: number,
+  lowercase = true,
+): [string, string][] {
   const freq = new Map<string, number>();
-  for (const t of texts) for (const w of wordTokenize(t, lowercase)) freq.set(w, (freq.get(w) ?? 0) + 1);
+  for (const t of texts) {
+    for (const w of wordTokenize(t, lowercase)) freq.set(w, (freq.get(w) ?? 0) + 1);
+  }
   const words = [...freq].map(([w, f]) => ({ syms: splitWord(w), f }));
   const out: [string, string][] = [];
   for (let m = 0; m < merges; m++) {

@@ -33,8 +33,12 @@ Deno.test("npy: v1 float32, v2 int64, big-endian, bool, Fortran order", () => {
   assert.deepEqual([...b.data], [7, -2]);
   const be = new Uint8Array(8);
   new DataView(be.buffer).setFloat64(0, 1.5, false);
-  assert.deepEqual([...parseNpy(npy(1, "{'descr': '>f8', 'fortran_order': False, 'shape': (1,), }", be)).data], [1.5]);
-  const bools = parseNpy(npy(1, "{'descr': '|b1', 'fortran_order': False, 'shape': (3,), }", new Uint8Array([1, 0, 1])));
+  assert.deepEqual([
+    ...parseNpy(npy(1, "{'descr': '>f8', 'fortran_order': False, 'shape': (1,), }", be)).data,
+  ], [1.5]);
+  const bools = parseNpy(
+    npy(1, "{'descr': '|b1', 'fortran_order': False, 'shape': (3,), }", new Uint8Array([1, 0, 1])),
+  );
   assert.deepEqual([...bools.data], [1, 0, 1]);
   // Fortran order: column-major [[1,2,3],[4,5,6]] is stored 1 4 2 5 3 6.
   const fo = new Uint8Array(new Float32Array([1, 4, 2, 5, 3, 6]).buffer);
@@ -51,12 +55,22 @@ Deno.test("npy: v1 float32, v2 int64, big-endian, bool, Fortran order", () => {
 Deno.test("npy: bad files are DataErrors naming the file and field", async () => {
   assert.throws(() => parseNpy(new Uint8Array(20), "x.npy"), /x\.npy: header: not a \.npy file/);
   assert.throws(
-    () => parseNpy(npy(1, "{'descr': '<U3', 'fortran_order': False, 'shape': (1,), }", new Uint8Array(12)), "s.npy"),
+    () =>
+      parseNpy(
+        npy(1, "{'descr': '<U3', 'fortran_order': False, 'shape': (1,), }", new Uint8Array(12)),
+        "s.npy",
+      ),
     /s\.npy: descr: unsupported dtype '<U3'/,
   );
   assert.throws(
-    () => parseNpy(npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }", new Uint8Array(8)), "t.npy"),
-    (e: unknown) => e instanceof DataError && /t\.npy: data: shape \(4\) needs 16 bytes of data, the file has 8/.test(e.message),
+    () =>
+      parseNpy(
+        npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }", new Uint8Array(8)),
+        "t.npy",
+      ),
+    (e: unknown) =>
+      e instanceof DataError &&
+      /t\.npy: data: shape \(4\) needs 16 bytes of data, the file has 8/.test(e.message),
   );
   await assert.rejects(readNpy("/nonexistent/a.npy"), /a\.npy: file: cannot be read/);
 });
@@ -88,5 +102,32 @@ Deno.test("batching: padding, length buckets, deterministic order", () => {
   assert.deepEqual(r1.flat().sort(), [0, 1, 2, 3, 4, 5, 6, 7]);
   // A token budget: batches of at most 6 padded tokens.
   const t = lengthBuckets(8, (i) => lens[i], 8, undefined, 6);
-  for (const x of t) assert.ok(x.length * Math.max(...x.map((i) => lens[i])) <= 6 || x.length === 1);
+  for (const x of t) {
+    assert.ok(x.length * Math.max(...x.map((i) => lens[i])) <= 6 || x.length === 1);
+  }
+});
+
+Deno.test("jsonl: vectors, frames, object lines; errors name the line", async () => {
+  const { readJsonlFeatures } = await import("./jsonl.ts");
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/v.jsonl`, '[1, 2]\n\n{"emb": [3, 4]}\r\n[5, 6]');
+  const v = await readJsonlFeatures(`${dir}/v.jsonl`, "emb");
+  assert.equal(v.kind, "vector");
+  if (v.kind === "vector") assert.deepEqual([...v.data], [1, 2, 3, 4, 5, 6]);
+  await Deno.writeTextFile(`${dir}/f.jsonl`, "[[1, 2], [3, 4]]\n[[5, 6]]\n");
+  const f = await readJsonlFeatures(`${dir}/f.jsonl`);
+  assert.equal(f.kind === "frames" && f.seqs.length, 2);
+  if (f.kind === "frames") assert.deepEqual([...f.seqs[1]], [5, 6]);
+  await Deno.writeTextFile(`${dir}/w.jsonl`, "[1, 2]\n[1, 2, 3]\n");
+  await assert.rejects(
+    readJsonlFeatures(`${dir}/w.jsonl`),
+    /w\.jsonl: line 2: has 3 features, earlier lines have 2/,
+  );
+  await Deno.writeTextFile(`${dir}/j.jsonl`, "[1, 2]\n[1, 2\n");
+  await assert.rejects(readJsonlFeatures(`${dir}/j.jsonl`), /j\.jsonl: line 2: is not valid JSON/);
+  await Deno.writeTextFile(`${dir}/k.jsonl`, '{"x": [1]}\n');
+  await assert.rejects(
+    readJsonlFeatures(`${dir}/k.jsonl`),
+    /k\.jsonl: line 1: object has no "features" key \(keys: x\)/,
+  );
 });

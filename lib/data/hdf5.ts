@@ -31,7 +31,12 @@ export class H5Reader {
       const st = await Deno.stat(path);
       if (!st.isFile) throw new Error("not a file");
     } catch (e) {
-      throw new DataError(path, "file", `cannot be opened: ${(e as Error).message}`, "check the path");
+      throw new DataError(
+        path,
+        "file",
+        `cannot be opened: ${(e as Error).message}`,
+        "check the path",
+      );
     }
     await h5wasm.ready;
     let f: unknown;
@@ -72,11 +77,17 @@ export class H5Reader {
     const d = this.#dataset(name);
     const shape: number[] = d.shape;
     if (start < 0 || end > shape[0] || start > end) {
-      throw new DataError(this.path, name, `rows [${start}, ${end}) are outside its ${shape[0]} rows`);
+      throw new DataError(
+        this.path,
+        name,
+        `rows [${start}, ${end}) are outside its ${shape[0]} rows`,
+      );
     }
     const width = shape.slice(1).reduce((a, b) => a * b, 1);
     const raw = d.slice([[start, end]]) as ArrayLike<number | bigint>;
-    const data = raw instanceof Float32Array ? raw : Float32Array.from(raw as ArrayLike<number>, Number);
+    const data = raw instanceof Float32Array
+      ? raw
+      : Float32Array.from(raw as ArrayLike<number>, Number);
     return { data, rows: end - start, width };
   }
 

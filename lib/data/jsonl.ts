@@ -38,7 +38,9 @@ export async function* readLines(path: string): AsyncGenerator<[number, string]>
 }
 
 function toNumbers(v: unknown, path: string, where: string): number[] {
-  if (!Array.isArray(v)) throw new DataError(path, where, `expected an array of numbers, got ${short(v)}`);
+  if (!Array.isArray(v)) {
+    throw new DataError(path, where, `expected an array of numbers, got ${short(v)}`);
+  }
   return v.map((x, i) => {
     if (typeof x !== "number" || !Number.isFinite(x)) {
       throw new DataError(
@@ -59,7 +61,7 @@ function short(v: unknown): string {
 
 /** Reads a JSONL feature file (see the module doc); `field` picks a key of object lines. */
 export async function readJsonlFeatures(path: string, field = "features"): Promise<FeatureColumn> {
-  const vectors: number[] = [];
+  let vectors = new Float32Array(1024), used = 0;
   const seqs: Float32Array[] = [];
   let kind: "vector" | "frames" | undefined, width = -1, rows = 0;
   for await (const [n, line] of readLines(path)) {
@@ -71,30 +73,54 @@ export async function readJsonlFeatures(path: string, field = "features"): Promi
     }
     if (v && typeof v === "object" && !Array.isArray(v)) {
       if (!(field in v)) {
-        throw new DataError(path, `line ${n}`, `object has no "${field}" key (keys: ${Object.keys(v).join(", ")})`);
+        throw new DataError(
+          path,
+          `line ${n}`,
+          `object has no "${field}" key (keys: ${Object.keys(v).join(", ")})`,
+        );
       }
       v = (v as Record<string, unknown>)[field];
     }
     const isFrames = Array.isArray(v) && v.length > 0 && Array.isArray(v[0]);
     const k = isFrames ? "frames" : "vector";
     if (kind && k !== kind) {
-      throw new DataError(path, `line ${n}`, `holds ${k === "frames" ? "a sequence of frames" : "a vector"} but earlier lines hold ${kind === "frames" ? "frames" : "vectors"}`);
+      throw new DataError(
+        path,
+        `line ${n}`,
+        `holds ${k === "frames" ? "a sequence of frames" : "a vector"} but earlier lines hold ${
+          kind === "frames" ? "frames" : "vectors"
+        }`,
+      );
     }
     kind = k;
     if (k === "vector") {
       const xs = toNumbers(v, path, `line ${n}`);
       if (width >= 0 && xs.length !== width) {
-        throw new DataError(path, `line ${n}`, `has ${xs.length} features, earlier lines have ${width}`);
+        throw new DataError(
+          path,
+          `line ${n}`,
+          `has ${xs.length} features, earlier lines have ${width}`,
+        );
       }
       width = xs.length;
-      for (const x of xs) vectors.push(x);
+      if (used + xs.length > vectors.length) {
+        const grown = new Float32Array(Math.max(vectors.length * 2, used + xs.length));
+        grown.set(vectors.subarray(0, used));
+        vectors = grown;
+      }
+      vectors.set(xs, used);
+      used += xs.length;
     } else {
       const frames = v as unknown[];
       const flat: number[] = [];
       frames.forEach((f, t) => {
         const xs = toNumbers(f, path, `line ${n}, frame ${t}`);
         if (width >= 0 && xs.length !== width) {
-          throw new DataError(path, `line ${n}, frame ${t}`, `has ${xs.length} features, earlier frames have ${width}`);
+          throw new DataError(
+            path,
+            `line ${n}, frame ${t}`,
+            `has ${xs.length} features, earlier frames have ${width}`,
+          );
         }
         width = xs.length;
         flat.push(...xs);
@@ -106,5 +132,5 @@ export async function readJsonlFeatures(path: string, field = "features"): Promi
   if (!rows) throw new DataError(path, "file", "has no examples");
   return kind === "frames"
     ? { kind: "frames", features: width, seqs, rows }
-    : { kind: "vector", dim: width, data: Float32Array.from(vectors), rows };
+    : { kind: "vector", dim: width, data: vectors.slice(0, used), rows };
 }

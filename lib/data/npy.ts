@@ -13,7 +13,15 @@ export interface NpyArray {
   shape: number[];
   /** NumPy dtype string as in the header, e.g. `<f4`. */
   dtype: string;
-  data: Float32Array | Float64Array | Int32Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array;
+  data:
+    | Float32Array
+    | Float64Array
+    | Int32Array
+    | Uint8Array
+    | Int8Array
+    | Int16Array
+    | Uint16Array
+    | Uint32Array;
 }
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
@@ -30,7 +38,12 @@ export interface NpyHeader {
 /** Parses a `.npy` header from the first bytes of the file. */
 export function parseNpyHeader(bytes: Uint8Array, file = "<npy>"): NpyHeader {
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) {
-    throw new DataError(file, "header", "not a .npy file (no \\x93NUMPY magic)", "save with numpy.save");
+    throw new DataError(
+      file,
+      "header",
+      "not a .npy file (no \\x93NUMPY magic)",
+      "save with numpy.save",
+    );
   }
   const major = bytes[6];
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -44,7 +57,9 @@ export function parseNpyHeader(bytes: Uint8Array, file = "<npy>"): NpyHeader {
   } else {
     throw new DataError(file, "header", `unsupported .npy format version ${major}`);
   }
-  if (bytes.length < start + len) throw new DataError(file, "header", "file ends inside the header");
+  if (bytes.length < start + len) {
+    throw new DataError(file, "header", "file ends inside the header");
+  }
   const text = new TextDecoder(major === 3 ? "utf-8" : "latin1").decode(
     bytes.subarray(start, start + len),
   );
@@ -52,7 +67,11 @@ export function parseNpyHeader(bytes: Uint8Array, file = "<npy>"): NpyHeader {
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(text)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(text)?.[1];
   if (descr === undefined || fortran === undefined || shapeText === undefined) {
-    throw new DataError(file, "header", `cannot read descr/fortran_order/shape from ${text.trim()}`);
+    throw new DataError(
+      file,
+      "header",
+      `cannot read descr/fortran_order/shape from ${text.trim()}`,
+    );
   }
   const shape = shapeText.split(",").map((s) => s.trim()).filter((s) => s.length).map(Number);
   if (shape.some((d) => !Number.isInteger(d) || d < 0)) {
@@ -128,7 +147,12 @@ export function parseNpy(bytes: Uint8Array, file = "<npy>"): NpyArray {
       `shape (${h.shape}) needs ${n * size} bytes of data, the file has ${bytes.length - h.offset}`,
     );
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset + h.offset, n * size);
+  const start = bytes.byteOffset + h.offset;
+  if (key === "f4" && le && !h.fortranOrder && start % 4 === 0) {
+    // The common case: a view on the file's bytes, no second copy of the data.
+    return { shape: h.shape, dtype: h.descr, data: new Float32Array(bytes.buffer, start, n) };
+  }
+  const view = new DataView(bytes.buffer, start, n * size);
   const data = makeArray(outKind, n);
   if (!h.fortranOrder || h.shape.length < 2) {
     for (let i = 0; i < n; i++) data[i] = get(view, i * size, le);
@@ -163,7 +187,11 @@ export async function readNpy(path: string): Promise<NpyArray> {
 }
 
 /** Writes a float32 C-order `.npy` (v1) file: for examples and tests. */
-export function encodeNpy(data: ArrayLike<number>, shape: number[], dtype: "<f4" | "<i4" = "<f4"): Uint8Array {
+export function encodeNpy(
+  data: ArrayLike<number>,
+  shape: number[],
+  dtype: "<f4" | "<i4" = "<f4",
+): Uint8Array {
   const dict = `{'descr': '${dtype}', 'fortran_order': False, 'shape': (${shape.join(", ")}${
     shape.length === 1 ? "," : ""
   }), }`;

@@ -6,3 +6,4 @@
 export * from "./backend.ts";
 export * from "./rng.ts";
 export { registerWasmKernels } from "./wasm_kernels.ts";
+export { checkWebGPU, patchShader, probeWebGPU, WebGPUKernelError } from "./webgpu.ts";

@@ -19,10 +19,12 @@ export const SCHEMA_PATH = new URL("../../experiments/schema.json", import.meta.
  * newline). `task` lists each registered task's options, keyed by its name.
  */
 export async function experimentJsonSchema(): Promise<string> {
-  const schema = z.toJSONSchema(Experiment, { io: "input", unrepresentable: "any" }) as Record<
-    string,
-    unknown
-  > & { properties: Record<string, unknown> };
+  const schema = z.toJSONSchema(Experiment, { io: "input", unrepresentable: "any" }) as
+    & Record<
+      string,
+      unknown
+    >
+    & { properties: Record<string, unknown> };
   const tasks = await registryTasks();
   const variants = Object.values(tasks).map((task) => {
     const opts = z.toJSONSchema(task.options as z.ZodType, {

@@ -112,7 +112,9 @@ export function sameValue(a: unknown, b: unknown): boolean {
 
 /** Whether `variant` matches every `path: value` of an exclusion. */
 export function matchesExclusion(variant: Variant, rule: Record<string, unknown>): boolean {
-  return Object.entries(rule).every(([p, v]) => p in variant.values && sameValue(variant.values[p], v));
+  return Object.entries(rule).every(([p, v]) =>
+    p in variant.values && sameValue(variant.values[p], v)
+  );
 }
 
 /** The experiment's seeds (`seeds: n` means 0 … n−1; default `[0]`). */

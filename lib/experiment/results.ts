@@ -119,6 +119,9 @@ export interface StatusRecord {
   attempts?: number;
   /** What ended training of a done run: its epochs, `train.maxSteps` or `train.timeLimitS`. */
   stoppedBy?: "epochs" | "maxSteps" | "timeLimit";
+  /** The process training a `running` run, and its host (to tell live runs from interrupted ones). */
+  pid?: number;
+  host?: string;
 }
 
 /**

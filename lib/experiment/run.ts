@@ -39,6 +39,21 @@ export function readStatus(dir: string): Promise<StatusRecord | undefined> {
   return readJson<StatusRecord>(join(dir, RUN_FILES.status));
 }
 
+/**
+ * Whether a `running` status belongs to a live process on this host (then
+ * another sweep is training it); `false` for an interrupted run.
+ */
+export function isLive(status: StatusRecord | undefined): boolean {
+  if (status?.state !== "running" || !status.pid || status.pid === Deno.pid) return false;
+  if (status.host !== Deno.hostname()) return false;
+  try {
+    const cmdline = Deno.readTextFileSync(`/proc/${status.pid}/cmdline`);
+    return cmdline.includes("deno");
+  } catch {
+    return false;
+  }
+}
+
 /** Inputs of {@link executeRun}. */
 export interface ExecuteOptions {
   experiment: string;
@@ -104,6 +119,8 @@ export async function executeRun(opts: ExecuteOptions): Promise<StatusRecord> {
     state: "running",
     startedAt: previous?.startedAt ?? new Date().toISOString(),
     attempts: (previous?.attempts ?? 0) + 1,
+    pid: Deno.pid,
+    host: Deno.hostname(),
   };
   await writeJsonAtomic(paths.status, status);
 
@@ -207,6 +224,8 @@ export async function executeRun(opts: ExecuteOptions): Promise<StatusRecord> {
     }
   }
   status.endedAt = new Date().toISOString();
+  delete status.pid;
+  delete status.host;
   await writeJsonAtomic(paths.status, status);
   return status;
 }

@@ -16,7 +16,7 @@ import { getCodeVersion } from "./env.ts";
 import type { PlannedRun } from "./plan.ts";
 import { ProgressDisplay } from "./progress.ts";
 import type { Manifest, StatusRecord } from "./results.ts";
-import { executeRun, readStatus, runDir } from "./run.ts";
+import { executeRun, isLive, readStatus, runDir } from "./run.ts";
 import type { LoadedExperiment } from "./validate.ts";
 
 /** Prefix of the progress lines a worker prints for its parent. */
@@ -224,6 +224,11 @@ export async function runSweep(
     const dir = runDir(loaded.experimentDir, run.id);
     const forced = opts.force === "all" || opts.force.has(run.id);
     const status = await readStatus(dir);
+    if (isLive(status)) {
+      summary.skipped++;
+      console.log(`${run.id}: being trained by process ${status?.pid}; skipped`);
+      continue;
+    }
     const action = decide(status, forced, opts.retryFailed);
     if (action === "skip") {
       summary.skipped++;
@@ -231,6 +236,11 @@ export async function runSweep(
       continue;
     }
     if (forced && (await exists(dir))) await Deno.remove(dir, { recursive: true });
+    if (!status || forced) {
+      // Every run to do gets its folder now: `pending` until a process starts it.
+      await Deno.mkdir(dir, { recursive: true });
+      await writeJsonAtomic(`${dir}/status.json`, { state: "pending" } satisfies StatusRecord);
+    }
     todo.push(run);
   }
   const count = (s: StatusRecord) => {
@@ -242,7 +252,9 @@ export async function runSweep(
   if (summary.skipped) {
     display.log(
       `${summary.skipped} run${summary.skipped === 1 ? "" : "s"} already finished ` +
-        `(skipped${summary.failed ? `; ${summary.failed} failed: --retry-failed reruns them` : ""})`,
+        `(skipped${
+          summary.failed ? `; ${summary.failed} failed: --retry-failed reruns them` : ""
+        })`,
     );
   }
   if (todo.length) {
@@ -298,4 +310,3 @@ export async function planStatuses(
   }
   return out;
 }
-

@@ -251,7 +251,9 @@ function expectedOf(issue: Issue): string {
       const small = issue.code === "too_small";
       const bound = String(small ? issue.minimum : issue.maximum);
       if (issue.origin === "array") {
-        return `expected ${small ? "at least" : "at most"} ${bound} item${bound === "1" ? "" : "s"}`;
+        return `expected ${small ? "at least" : "at most"} ${bound} item${
+          bound === "1" ? "" : "s"
+        }`;
       }
       if (issue.origin === "string") {
         return `expected ${small ? "at least" : "at most"} ${bound} characters`;
@@ -346,7 +348,7 @@ function configPaths(task: Task | undefined): string[] {
   for (const k of Object.keys(ModelConfig.shape)) paths.push(`model.${k}`);
   for (const k of Object.keys(TrainConfig.shape)) paths.push(`train.${k}`);
   for (const k of LR_KEYS) paths.push(`train.lr.${k}`);
-  if (task) for (const k of keysAt(task.options as z.ZodType, [])) paths.push(`task.${k}`);
+  if (task) { for (const k of keysAt(task.options as z.ZodType, [])) paths.push(`task.${k}`); }
   return paths;
 }
 
@@ -360,6 +362,10 @@ function badConfigPath(path: string, task: Task | undefined): string | undefined
     if (!isObjectSchema(task.options as z.ZodType)) return undefined;
   }
   return `unknown config path${suggestion(path, valid, false)}`;
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 /** Splits `val/exact_match` into split and metric (split defaults to `test`). */
@@ -379,6 +385,11 @@ function badMetric(s: string, task: Task | undefined): string | undefined {
   if (!task) return undefined;
   const names = [...task.metrics.map((m) => m.name), "loss"];
   if (names.includes(metric)) return undefined;
+  // Families such as `exact_match@<len>` match any text in place of `<...>`.
+  const families = names.filter((n) => /<[^>]+>/.test(n)).map((n) =>
+    new RegExp(`^${n.split(/<[^>]+>/).map(escapeRegExp).join(".+")}$`)
+  );
+  if (families.some((re) => re.test(metric))) return undefined;
   return `unknown metric of task ${task.name}${suggestion(metric, names)}`;
 }
 
@@ -438,7 +449,9 @@ function structuralProblems(data: Record<string, unknown>, task: Task | undefine
           out.push({
             at: ["axes", axisKey, i],
             subject: showPath(["axes", axisKey, i]),
-            expected: `expected a list of ${paths.length} values, one for each of ${paths.join(", ")}`,
+            expected: `expected a list of ${paths.length} values, one for each of ${
+              paths.join(", ")
+            }`,
             got: v,
           });
         }
@@ -471,7 +484,9 @@ function structuralProblems(data: Record<string, unknown>, task: Task | undefine
           });
         }
         zipped.add(p);
-        const vals = axes[axisKeys.find((k) => axisPaths(k)[0] === p && axisPaths(k).length === 1)!];
+        const vals = axes[
+          axisKeys.find((k) => axisPaths(k)[0] === p && axisPaths(k).length === 1)!
+        ];
         if (Array.isArray(vals)) lengths.push([p, vals.length]);
       });
       if (new Set(lengths.map(([, n]) => n)).size > 1) {
@@ -538,7 +553,12 @@ function structuralProblems(data: Record<string, unknown>, task: Task | undefine
     }
   }
   if (Array.isArray(data.seeds) && new Set(data.seeds).size !== data.seeds.length) {
-    out.push({ at: ["seeds"], subject: "seeds", expected: "expected distinct seeds", got: data.seeds });
+    out.push({
+      at: ["seeds"],
+      subject: "seeds",
+      expected: "expected distinct seeds",
+      got: data.seeds,
+    });
   }
   return out;
 }
@@ -771,7 +791,9 @@ export async function loadExperiment(
     problems.push(...r.problems.map((p) => ({ ...p, variant: v.key })));
     if (r.config) configs.set(v, r.config);
   }
-  if (problems.length) throw new ExperimentError(file, formatAll(source, problems, variants.length));
+  if (problems.length) {
+    throw new ExperimentError(file, formatAll(source, problems, variants.length));
+  }
 
   // Runs: variant × seed, ids from the resolved configs.
   const runs: PlannedRun[] = [];
@@ -805,7 +827,9 @@ export async function loadExperiment(
       runs.push(run);
     }
   }
-  if (problems.length) throw new ExperimentError(file, formatAll(source, problems, variants.length));
+  if (problems.length) {
+    throw new ExperimentError(file, formatAll(source, problems, variants.length));
+  }
 
   const primaryName = exp.metrics?.primary ?? task.primary;
   const primary = qualified(primaryName);

@@ -140,12 +140,18 @@ const cases: { what: string; text: string; ext?: string; expect: (f: string) => 
   {
     what: "YAML syntax error",
     text: "name: a\ntask: { name: copy\n",
-    expect: (f) => [`${f}:3:1 YAML syntax: Flow map in block collection must be sufficiently indented and end with a }`],
+    expect: (
+      f,
+    ) => [
+      `${f}:3:1 YAML syntax: Flow map in block collection must be sufficiently indented and end with a }`,
+    ],
   },
   {
     what: "the seed is not an axis",
     text: "name: a\ntask: { name: copy }\naxes:\n  seed: [1, 2]\n",
-    expect: (f) => [`${f}:4:3 axes.seed: the seed is not an axis: list seeds in \`seeds\` (got "seed")`],
+    expect: (
+      f,
+    ) => [`${f}:4:3 axes.seed: the seed is not an axis: list seeds in \`seeds\` (got "seed")`],
   },
 ];
 

@@ -13,7 +13,7 @@ import { GatedMultimodalUnit } from "./gmu.ts";
 // deno-lint-ignore no-explicit-any
 type Fx = any;
 
-for (const backend of ["wasm", "cpu"] as const) {
+for (const backend of ["wasm", "cpu", "auto"] as const) {
   Deno.test(`parity [${backend}] GatedMultimodalUnit bimodal, trimodal, forced n-modal`, async () => {
     await selectBackend(backend);
     const fx: Fx = loadFixture("gmu");

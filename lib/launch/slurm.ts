@@ -48,7 +48,7 @@ import {
   mergeState,
   readRunStatus,
   runLogTail,
-  summarize,
+  summarizeSweep,
   type SweepRunStatus,
 } from "./slurm_status.ts";
 
@@ -75,14 +75,19 @@ export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..
 /** Terminal runs are never submitted again. */
 const FINISHED = new Set(["done", "diverged"]);
 
-/** Slurm's view of every array task in `rec`, by array job id (null: Slurm forgot it). */
+/**
+ * Slurm's view of the arrays that last ran each of `runs`, by array job id
+ * (null: Slurm no longer knows the array).
+ */
 async function queryAll(
   rec: SlurmRecord | null,
+  runs: ManifestRun[],
   run: CommandRunner,
 ): Promise<Map<string, Map<number, TaskInfo> | null>> {
   const out = new Map<string, Map<number, TaskInfo> | null>();
-  for (const s of rec?.submissions ?? []) {
-    if (!out.has(s.arrayJobId)) out.set(s.arrayJobId, await queryArray(s.arrayJobId, run));
+  for (const r of runs) {
+    const id = latestSubmissionOf(rec, r.index)?.arrayJobId;
+    if (id && !out.has(id)) out.set(id, await queryArray(id, run));
   }
   return out;
 }
@@ -93,19 +98,20 @@ async function queryAll(
  * `warning` says why.
  */
 export async function collectSlurmStatus(
-  ctx: Pick<SlurmContext, "manifest" | "resultsDir">,
+  ctx: Pick<SlurmContext, "manifest" | "resultsDir" | "runs">,
   run: CommandRunner = runCommand,
 ): Promise<{ rows: SweepRunStatus[]; record: SlurmRecord | null; warning?: string }> {
   const record = await readSlurmRecord(ctx.resultsDir);
+  const runs: ManifestRun[] = ctx.runs ?? ctx.manifest.runs;
   let arrays = new Map<string, Map<number, TaskInfo> | null>();
   let warning: string | undefined;
   try {
-    arrays = await queryAll(record, run);
+    arrays = await queryAll(record, runs, run);
   } catch (e) {
     warning = `could not ask Slurm (${(e as Error).message}); showing the results folder alone`;
   }
   const rows: SweepRunStatus[] = [];
-  for (const r of ctx.manifest.runs) {
+  for (const r of runs) {
     const results = await readRunStatus(ctx.resultsDir, r.id);
     const sub = latestSubmissionOf(record, r.index);
     let task: TaskInfo | null | undefined;
@@ -179,7 +185,7 @@ export async function slurmStatus(
       );
     }
   }
-  print(`Slurm: ${summarize(rows)} (${rows.length} runs)`);
+  print(`Slurm: ${summarizeSweep(rows)} (${rows.length} runs)`);
   const troubled = rows.filter((r) => r.logTail !== undefined);
   if (troubled.length) print(formatStatusTable(troubled));
   const redo = rows.filter((r) =>
@@ -188,7 +194,8 @@ export async function slurmStatus(
   );
   if (redo.length > 0) {
     print(
-      `${redo.length} run(s) to submit again: deno task exp ${shellQuote(ctx.file)}` +
+      `${redo.length} run(s) to submit again: ` +
+        ["deno", "task", "exp", ctx.file, ...repeatArgs(ctx)].map(shellQuote).join(" ") +
         ` --launcher slurm [-- options]   (submits only those)`,
     );
   }
@@ -232,7 +239,9 @@ export async function launch(
   let arrays: Map<string, Map<number, TaskInfo> | null>;
   try {
     record = await readSlurmRecord(resultsDir);
-    arrays = options.dryRun ? new Map() : await queryAll(record, run);
+    const ask = queryAll(record, ctx.runs ?? ctx.manifest.runs, run);
+    // A dry run may be made where Slurm is not reachable: then nothing counts as queued.
+    arrays = options.dryRun ? await ask.catch(() => new Map()) : await ask;
   } catch (e) {
     console.error(`--launcher slurm: ${(e as Error).message}`);
     return 1;
@@ -261,7 +270,7 @@ export async function launch(
       `experiment "${ctx.manifest.experiment}": nothing to submit ` +
         `(${finished} of ${total} runs done, ${queued} queued or running in Slurm).`,
     );
-    const statusCmd = ["deno", "task", "exp", "status", ctx.file, ...(ctx.forwardArgs ?? [])];
+    const statusCmd = ["deno", "task", "exp", "status", ctx.file, ...repeatArgs(ctx)];
     print(`follow: ${statusCmd.map(shellQuote).join(" ")}`);
     return 0;
   }
@@ -354,12 +363,18 @@ export async function launch(
   if (submission.reportJobId) {
     print(`report job ${submission.reportJobId} rebuilds the report when the array has ended`);
   }
-  const statusCmd = ["deno", "task", "exp", "status", ctx.file, ...(ctx.forwardArgs ?? [])];
+  const statusCmd = ["deno", "task", "exp", "status", ctx.file, ...repeatArgs(ctx)];
   print(`follow:  ${statusCmd.map(shellQuote).join(" ")}    squeue -r -j ${jobs}`);
   print(`logs:    ${join(shown, "runs", "<run id>", "slurm.log")}`);
   print(`cancel:  scancel ${jobs.replace(",", " ")}`);
   print(`record:  ${join(shown, SLURM_RECORD)}`);
   return code;
+}
+
+/** The experiment options a follow-up command needs: the forwarded ones, or `--results`. */
+function repeatArgs(ctx: SlurmContext): string[] {
+  if (ctx.forwardArgs?.length) return ctx.forwardArgs;
+  return ctx.resultsRoot && ctx.resultsRoot !== "results" ? ["--results", ctx.resultsRoot] : [];
 }
 
 async function exists(path: string): Promise<boolean> {

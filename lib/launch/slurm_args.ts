@@ -41,7 +41,8 @@ export const SLURM_FLAGS: Record<string, string> = {
 };
 
 /** Help text for the `--launcher slurm` options. */
-export const SLURM_HELP = `--launcher slurm options:
+export const SLURM_HELP =
+  `--launcher slurm options (after --: deno task exp <file> --launcher slurm -- ...):
   --partition P        partition to submit to (default: the cluster's default)
   --time T             time limit per run: MM, HH:MM:SS, D-HH, D-HH:MM (default: the partition's)
   --cpus-per-task C    CPUs per run

@@ -150,6 +150,7 @@ withCluster(
     assert.match(sub.out, /deno task exp status/);
     const manifest = await manifestOf(s);
     assert.deepEqual(first.runs, { 0: manifest.runs[0].id, 1: manifest.runs[1].id });
+    const manifestText = await Deno.readTextFile(join(s.resultsDir, "manifest.json"));
 
     await waitForReportJob(s);
     for (const r of manifest.runs) {
@@ -159,6 +160,8 @@ withCluster(
       assert.match(headers(log)[0], new RegExp(`task ${r.index} .*restart 0`));
     }
     assert.ok((await Deno.stat(join(s.resultsDir, "report.html"))).isFile);
+    // Two tasks ran at once; the manifest they share is intact.
+    assert.equal(await Deno.readTextFile(join(s.resultsDir, "manifest.json")), manifestText);
     const { rows } = await collectSlurmStatus({ manifest, resultsDir: s.resultsDir }, c.run);
     assert.deepEqual(rows.map((r) => r.state), ["done", "done"]);
 
@@ -234,7 +237,7 @@ withCluster(
       experimentYaml(
         "slurm-requeue",
         [1],
-        "{ epochs: 12, batchSize: 4, logEvery: 1, lr: { schedule: constant, value: 0.001 } }",
+        "{ epochs: 20, batchSize: 4, logEvery: 1, lr: { schedule: constant, value: 0.001 } }",
       ),
     );
     const sub = await submit(s, ["--no-report"]);
@@ -283,6 +286,43 @@ withCluster(
     assert.deepEqual(train, train.map((_, i) => train[0] + i));
     const val = lines.filter((l) => l.split === "val").map((l) => l.epoch);
     assert.equal(new Set(val).size, val.length);
+    await Deno.remove(s.dir, { recursive: true });
+  },
+);
+
+withCluster(
+  "slurm: a cancelled running task shows cancelled, a cancelled pending one never ran",
+  async (c) => {
+    const s = await newSweep(
+      c,
+      "slurm-cancel",
+      experimentYaml("slurm-cancel", [1, 2], "{ epochs: 50, batchSize: 4 }"),
+    );
+    const sub = await submit(s, ["--no-report", "--max-parallel", "1"]);
+    assert.equal(sub.code, 0, sub.out);
+    const manifest = await manifestOf(s);
+    const arrayJobId = (await readSlurmRecord(s.resultsDir))!.submissions[0].arrayJobId;
+    // Task 1 waits behind task 0 (%1): cancelling it leaves no trace in Slurm.
+    const c1 = await c.run("scancel", [`${arrayJobId}_1`]);
+    assert.equal(c1.code, 0, c1.stderr);
+    await waitFor("run 0 to start", async () => {
+      return (await statusOf(s, manifest.runs[0].id))?.state === "running";
+    });
+    const c0 = await c.run("scancel", [`${arrayJobId}_0`]);
+    assert.equal(c0.code, 0, c0.stderr);
+    await waitForArray(s);
+    const tasks = await queryArray(arrayJobId, c.run);
+    assert.equal(tasks?.has(1), false, "Slurm still knows the cancelled pending task");
+
+    const { rows } = await collectSlurmStatus({ manifest, resultsDir: s.resultsDir }, c.run);
+    assert.deepEqual(rows.map((r) => r.state), ["cancelled", "never ran"]);
+    assert.ok(rows[0].logTail?.some((l) => l.includes("CANCELLED")), rows[0].logTail?.join("\n"));
+
+    // Both go again, and nothing else.
+    const again = await submit(s, ["--no-report"]);
+    assert.equal(again.code, 0, again.out);
+    const rec = await readSlurmRecord(s.resultsDir);
+    assert.deepEqual(rec?.submissions[1].runs, { 0: manifest.runs[0].id, 1: manifest.runs[1].id });
     await Deno.remove(s.dir, { recursive: true });
   },
 );

@@ -151,7 +151,7 @@ export async function runLogTail(
 }
 
 /** Counts of each state, in table order: `4 done, 1 failed`. */
-export function summarize(rows: SweepRunStatus[]): string {
+export function summarizeSweep(rows: SweepRunStatus[]): string {
   const order: SweepRunState[] = [
     "done",
     "diverged",

@@ -46,7 +46,9 @@ Deno.test("multi-label F1: zero division counts as 0 (sklearn zero_division=0)",
 
 Deno.test("BLEU: clipping, brevity penalty, corpus pooling", () => {
   // Papineni's clipping example: 7 × "the" against a reference with two.
-  const clip = corpusBleu([words("the the the the the the the")], [[words("the cat is on the mat")]]);
+  const clip = corpusBleu([words("the the the the the the the")], [[
+    words("the cat is on the mat"),
+  ]]);
   close(clip.precisions[0], 2 / 7);
   assert.equal(clip.bleu, 0); // no matching bigram, no smoothing
   const one = corpusBleu([words("a b c d e")], [[words("a b c d f g")]]);

@@ -111,7 +111,10 @@ export class MultimodalClassifier extends Module {
       rng,
       { classes, multiLabel },
     );
-    this.classifier = this.child("classifier", new FusionClassifier(fusion, classes, rng, multiLabel));
+    this.classifier = this.child(
+      "classifier",
+      new FusionClassifier(fusion, classes, rng, multiLabel),
+    );
   }
 
   /** Whether the fusion has gates (GMU). */

@@ -148,8 +148,10 @@ export class MultiHeadedAttention extends Module {
   recordAttention = false;
   /** The last attention probabilities [B][h][T_q][T_k] (only with `recordAttention`). */
   lastAttention?: number[][][][];
+  /** The positional scheme acting inside attention ("rope", "alibi"; anything else: none). */
   readonly positional: string;
-  #dropRng: Rng;
+  /** The dropout stream (see {@link dropoutState}). */
+  readonly dropRng: Rng;
   #ropeBase: number;
 
   /**
@@ -184,7 +186,7 @@ export class MultiHeadedAttention extends Module {
       "linears",
       new ModuleList([0, 1, 2, 3].map(() => new Linear(dModel, dModel, rng))),
     );
-    this.#dropRng = rng.fork();
+    this.dropRng = rng.fork();
   }
 
   /**
@@ -206,7 +208,7 @@ export class MultiHeadedAttention extends Module {
       : undefined;
     const { output, probs } = attention(q, k, v, mask ? mask.expandDims(1) : undefined, {
       dropout: this.dropoutRate,
-      rng: this.#dropRng,
+      rng: this.dropRng,
       training: this.training,
       bias,
     });

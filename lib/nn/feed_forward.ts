@@ -16,14 +16,15 @@ export class PositionwiseFeedForward extends Module {
   readonly w1: Linear;
   /** d_ff → d_model. */
   readonly w2: Linear;
-  #dropRng: Rng;
+  /** The dropout stream (see {@link dropoutState}). */
+  readonly dropRng: Rng;
 
   /** @param dModel width @param dFF inner width @param dropoutRate dropout after the ReLU */
   constructor(dModel: number, dFF: number, readonly dropoutRate: number, rng: Rng) {
     super();
     this.w1 = this.child("w_1", new Linear(dModel, dFF, rng));
     this.w2 = this.child("w_2", new Linear(dFF, dModel, rng));
-    this.#dropRng = rng.fork();
+    this.dropRng = rng.fork();
   }
 
   /** x [..., d_model] → [..., d_model]. */
@@ -31,7 +32,7 @@ export class PositionwiseFeedForward extends Module {
     const hidden = dropout(
       tf.relu(this.w1.apply(x)),
       this.dropoutRate,
-      this.#dropRng,
+      this.dropRng,
       this.training,
     );
     return this.w2.apply(hidden);

@@ -28,7 +28,8 @@ export class MLPEncoder extends Module {
   /** Output width, `dims[dims.length − 1]`. */
   readonly outDim: number;
   readonly #activation: "relu" | "tanh" | "gelu";
-  #dropRng: Rng;
+  /** The dropout stream (see {@link dropoutState}). */
+  readonly dropRng: Rng;
 
   /**
    * @param dims widths [in, hidden…, out] (at least two)
@@ -51,7 +52,7 @@ export class MLPEncoder extends Module {
     );
     this.outDim = dims[dims.length - 1];
     this.#activation = opts.activation ?? "relu";
-    this.#dropRng = rng.fork();
+    this.dropRng = rng.fork();
   }
 
   /** x [B, in] → [B, out]. */
@@ -63,7 +64,7 @@ export class MLPEncoder extends Module {
         : this.#activation === "tanh"
         ? tf.tanh(y)
         : gelu(y);
-      x = dropout(y, this.dropoutRate, this.#dropRng, this.training);
+      x = dropout(y, this.dropoutRate, this.dropRng, this.training);
     }
     return x;
   }

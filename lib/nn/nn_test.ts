@@ -13,9 +13,11 @@ import {
   applyRope,
   ClassificationHead,
   dropout,
+  dropoutState,
   Embeddings,
   LearnedPositionalEncoding,
   Linear,
+  loadDropoutState,
   makeModel,
   matmul,
   matmulT,
@@ -246,4 +248,21 @@ Deno.test("MLPEncoder and ClassificationHead: shapes, both argument orders, loss
   const l2 = multi.loss(multi.apply(h), tf.zeros([4, 4])).dataSync()[0];
   assert.ok(l1 > 0 && l2 > 0);
   assert.throws(() => new MLPEncoder([5], 0, new Rng(1)), /at least \[in, out\]/);
+});
+
+Deno.test("dropoutState: restoring the streams replays the same dropout masks", async () => {
+  await selectBackend("wasm");
+  const m = makeModel(7, 7, { N: 1, dModel: 8, dFF: 8, h: 2, dropout: 0.3 }, new Rng(1));
+  const src = tf.tensor2d([[1, 2, 3, 4]], undefined, "int32");
+  const run = () => Array.from(tf.tidy(() => m.forward(src, src).dataSync()));
+  const saved = dropoutState(m);
+  // Encoder layer: attention, feed-forward, 2 residuals; decoder layer: 2 attentions,
+  // feed-forward, 3 residuals; 2 positional stages.
+  assert.equal(saved.length, 4 + 6 + 2, "one stream per module with dropout");
+  const first = run();
+  assert.notDeepEqual(run(), first, "masks change from call to call");
+  loadDropoutState(m, saved);
+  assert.deepEqual(run(), first);
+  assert.throws(() => loadDropoutState(m, [1, 2]), /dropout state has 2 streams but the model has/);
+  m.dispose();
 });

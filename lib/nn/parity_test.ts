@@ -2,7 +2,7 @@
  * Parity of lib/nn with the independent PyTorch reference
  * (tools/torch_reference.py → tests/fixtures/parity/*.json): outputs and
  * gradients with respect to inputs and every parameter, within 1e-4, on the
- * wasm backend and on the cpu backend.
+ * wasm backend, the cpu backend and the default (auto) backend.
  */
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
@@ -50,7 +50,7 @@ function params(m: Module): tf.Variable[] {
   return m.namedParameters().map(([, v]) => v);
 }
 
-for (const backend of ["wasm", "cpu"] as const) {
+for (const backend of ["wasm", "cpu", "auto"] as const) {
   const test = (name: string, fn: () => void) =>
     Deno.test(`parity [${backend}] ${name}`, async () => {
       await selectBackend(backend);

@@ -50,19 +50,20 @@ function toRows(data: Float32Array | Int32Array | Uint8Array, len: number, d: nu
 
 /** The fixed sinusoid encoding, no parameters; any length. */
 export class PositionalEncoding extends Module implements PositionalStage {
-  #dropRng: Rng;
+  /** The dropout stream (see {@link dropoutState}). */
+  readonly dropRng: Rng;
 
   /** @param dModel width @param dropoutRate dropout after the sum @param rng dropout stream */
   constructor(readonly dModel: number, readonly dropoutRate: number, rng: Rng) {
     super();
-    this.#dropRng = rng.fork();
+    this.dropRng = rng.fork();
   }
 
   /** x [B, T, d] → dropout(x + PE[:T]). */
   apply(x: tf.Tensor): tf.Tensor {
     const t = x.shape[1]!;
     const pe = tf.tensor2d(sinusoidTable(t, this.dModel), [t, this.dModel]);
-    return dropout(tf.add(x, pe), this.dropoutRate, this.#dropRng, this.training);
+    return dropout(tf.add(x, pe), this.dropoutRate, this.dropRng, this.training);
   }
 
   /** The table [len, dModel] for the positional-encoding artifact. */
@@ -80,7 +81,8 @@ export class PositionalEncoding extends Module implements PositionalStage {
 export class LearnedPositionalEncoding extends Module implements PositionalStage {
   /** The table. */
   readonly pe: Embedding;
-  #dropRng: Rng;
+  /** The dropout stream (see {@link dropoutState}). */
+  readonly dropRng: Rng;
 
   /**
    * @param maxLen positions the table holds; longer inputs are an error
@@ -96,7 +98,7 @@ export class LearnedPositionalEncoding extends Module implements PositionalStage
   ) {
     super();
     this.pe = this.child("pe", new Embedding(maxLen, dModel, rng));
-    this.#dropRng = rng.fork();
+    this.dropRng = rng.fork();
   }
 
   /** x [B, T, d] → dropout(x + table[:T]); T past maxLen is an error. */
@@ -109,7 +111,7 @@ export class LearnedPositionalEncoding extends Module implements PositionalStage
       );
     }
     const rows = t === this.maxLen ? this.pe.weight : tf.slice(this.pe.weight, [0, 0], [t, -1]);
-    return dropout(tf.add(x, rows), this.dropoutRate, this.#dropRng, this.training);
+    return dropout(tf.add(x, rows), this.dropoutRate, this.dropRng, this.training);
   }
 
   /** The learned table's first `len` rows (all rows by default). */
@@ -121,17 +123,18 @@ export class LearnedPositionalEncoding extends Module implements PositionalStage
 
 /** No absolute positions: dropout only. Used for "none", "rope" and "alibi". */
 export class NoPositionalEncoding extends Module implements PositionalStage {
-  #dropRng: Rng;
+  /** The dropout stream (see {@link dropoutState}). */
+  readonly dropRng: Rng;
 
   /** @param dropoutRate dropout on the embeddings @param rng dropout stream */
   constructor(readonly dropoutRate: number, rng: Rng) {
     super();
-    this.#dropRng = rng.fork();
+    this.dropRng = rng.fork();
   }
 
   /** x → dropout(x). */
   apply(x: tf.Tensor): tf.Tensor {
-    return dropout(x, this.dropoutRate, this.#dropRng, this.training);
+    return dropout(x, this.dropoutRate, this.dropRng, this.training);
   }
 
   /** Nothing is added to the embeddings. */

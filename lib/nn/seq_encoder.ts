@@ -60,6 +60,7 @@ export class SequenceEncoder extends Module {
   readonly encoder: Encoder;
   /** Output width, d_model. */
   readonly outDim: number;
+  /** Pooling: mean over non-padding positions, or the first position. */
   readonly pool: "mean" | "first";
   readonly #pad: number;
   readonly #tokens: boolean;

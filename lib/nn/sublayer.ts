@@ -21,7 +21,8 @@ export type NormPlacement = "pre" | "post";
 export class SublayerConnection extends Module {
   /** The layer norm. */
   readonly norm: LayerNorm;
-  #dropRng: Rng;
+  /** The dropout stream (see {@link dropoutState}). */
+  readonly dropRng: Rng;
 
   /**
    * @param size model width
@@ -40,12 +41,12 @@ export class SublayerConnection extends Module {
       throw new Error(`unknown norm placement "${placement}": use "pre" or "post"`);
     }
     this.norm = this.child("norm", new LayerNorm(size));
-    this.#dropRng = rng.fork();
+    this.dropRng = rng.fork();
   }
 
   /** Applies `sublayer` with the residual connection and the norm. */
   apply(x: tf.Tensor, sublayer: (x: tf.Tensor) => tf.Tensor): tf.Tensor {
-    const drop = (y: tf.Tensor) => dropout(y, this.dropoutRate, this.#dropRng, this.training);
+    const drop = (y: tf.Tensor) => dropout(y, this.dropoutRate, this.dropRng, this.training);
     if (this.placement === "pre") return tf.add(x, drop(sublayer(this.norm.apply(x))));
     return this.norm.apply(tf.add(x, drop(sublayer(x))));
   }

@@ -277,3 +277,8 @@ export function bestVariant(data: ExperimentData): VariantMetric | undefined {
   }
   return best;
 }
+
+/** The label of a run's variant. */
+export function labelOf(variants: Variant[], r: RunData): string {
+  return variants.find((v) => v.key === r.run.variantKey)?.label ?? r.run.variantKey;
+}

@@ -9,6 +9,7 @@
 import * as Plot from "@observablehq/plot";
 import { parseHTML } from "linkedom";
 import { esc, fmt } from "./format.ts";
+import { matrixDataUri } from "./raster.ts";
 
 /** A rendered chart: a standalone SVG document plus its page texts. */
 export interface Chart {
@@ -155,9 +156,11 @@ export function renderPlot(
   id: string,
   options: Plot.PlotOptions & { width: number; height: number },
   legend?: Legend,
+  underlay = "",
 ): string {
   const plot = Plot.plot({
-    style: { fontSize: "11px" },
+    // inline size beats Plot's `height: auto` rule, which some viewers apply to nested SVGs
+    style: { fontSize: "11px", width: `${options.width}px`, height: `${options.height}px` },
     ...options,
     document: document(),
   }) as unknown as SvgElement;
@@ -177,7 +180,8 @@ export function renderPlot(
     `viewBox="0 0 ${W} ${H}" font-family="${FONT}" font-size="10" class="chart">` +
     `<rect width="${W}" height="${H}" fill="white"/>` +
     (leg ? `<g transform="translate(${pad + 40},${pad})">${leg.svg}</g>` : "") +
-    plot.outerHTML + `</svg>`;
+    (underlay ? plot.outerHTML.replace("</style>", `</style>${underlay}`) : plot.outerHTML) +
+    `</svg>`;
   return trimNumbers(svg);
 }
 
@@ -248,7 +252,7 @@ export function curvesChart(
   const colors = variantColors(labels);
   const sparse = agg.length <= 30 * Math.max(1, labels.length);
   return renderPlot(id, {
-    width: 760,
+    width: 880,
     height: 300,
     marginLeft: 56,
     marginRight: 20,
@@ -326,7 +330,7 @@ export function intervalChart(
   const pts = rows.flatMap((r) => r.points.map((p) => ({ ...p, label: r.label, color: r.color })));
   const ci = rows.filter((r) => Number.isFinite(r.lo) && Number.isFinite(r.hi));
   return renderPlot(id, {
-    width: 760,
+    width: 880,
     height: 46 + 38 * rows.length,
     marginLeft: marginFor(rows.map((r) => r.label)),
     marginRight: 24,
@@ -449,26 +453,31 @@ export function gridHeatmap(
 }
 
 /**
- * A numeric matrix as an image (row 0 at the top), with a continuous legend.
- * Rows and columns beyond `maxSide` are cut (the caption should say so).
+ * Nearest-neighbour scaling for browsers. resvg reads this CSS value as
+ * "smooth", so `svgToPng` removes it and keeps the `optimizeSpeed` attribute,
+ * which resvg (but not Chromium) scales without smoothing.
+ */
+export const PIXELATED = `style="image-rendering: pixelated"`;
+
+/**
+ * A numeric matrix as an image (row 0 at the top), one pixel per cell in an
+ * embedded PNG scaled without smoothing, with axes and a continuous legend.
  */
 export function matrixChart(
   id: string,
   matrix: number[][],
   opts: { x: string; y: string; value: string; diverging?: boolean; width?: number },
 ): string {
-  const cells: { r: number; c: number; v: number }[] = [];
   let lo = Infinity;
   let hi = -Infinity;
-  matrix.forEach((row, r) =>
-    row.forEach((v, c) => {
-      if (!Number.isFinite(v)) return;
-      cells.push({ r, c, v });
+  for (const row of matrix) {
+    for (const v of row) {
+      if (!Number.isFinite(v)) continue;
       lo = Math.min(lo, v);
       hi = Math.max(hi, v);
-    })
-  );
-  if (!cells.length) [lo, hi] = [0, 1];
+    }
+  }
+  if (lo > hi) [lo, hi] = [0, 1];
   let domain: [number, number] = [lo, hi === lo ? lo + 1e-9 : hi];
   let scheme: Plot.ColorScheme = "viridis";
   if (opts.diverging) {
@@ -479,30 +488,29 @@ export function matrixChart(
   const rows = matrix.length;
   const cols = Math.max(1, ...matrix.map((r) => r.length));
   const width = opts.width ?? 360;
-  const inner = width - 60;
-  const height = Math.max(120, Math.min(420, Math.round(inner * rows / cols))) + 50;
-  return renderPlot(id, {
-    width,
-    height,
-    marginLeft: 46,
-    marginRight: 14,
-    marginBottom: 36,
-    x: { label: opts.x, domain: [0, cols] },
-    y: { label: opts.y, domain: [0, rows], reverse: true },
-    color: { type: "linear", scheme, domain },
-    marks: [
-      Plot.rect(cells, {
-        x1: (d: { c: number }) => d.c,
-        x2: (d: { c: number }) => d.c + 1,
-        y1: (d: { r: number }) => d.r,
-        y2: (d: { r: number }) => d.r + 1,
-        fill: "v",
-        stroke: "v",
-        strokeWidth: 0.6,
-      }),
-      Plot.frame({ stroke: "#999" }),
-    ],
-  }, { kind: "ramp", scheme, domain, label: opts.value });
+  const [ml, mr, mt, mb] = [46, 14, 22, 36];
+  const inner = width - ml - mr;
+  const height = Math.max(70, Math.min(420, Math.round(inner * rows / cols))) + mt + mb;
+  const color = Plot.scale({ color: { type: "linear", scheme, domain } });
+  const uri = matrixDataUri(matrix, (v) => String(color.apply(v)));
+  const image = `<image x="${ml}" y="${mt}" width="${inner}" height="${height - mt - mb}" ` +
+    `preserveAspectRatio="none" image-rendering="optimizeSpeed" ${PIXELATED} href="${uri}"/>`;
+  return renderPlot(
+    id,
+    {
+      width,
+      height,
+      marginLeft: ml,
+      marginRight: mr,
+      marginTop: mt,
+      marginBottom: mb,
+      x: { label: opts.x, domain: [0, cols] },
+      y: { label: opts.y, domain: [0, rows], reverse: true },
+      marks: [Plot.frame({ stroke: "#999" })],
+    },
+    { kind: "ramp", scheme, domain, label: opts.value },
+    image,
+  );
 }
 
 /** Attention weights of one sample: a grid of layers (rows) × heads (columns). */
@@ -588,7 +596,7 @@ export function gatesChart(
   const colors = variantColors(modalities);
   const ml = marginFor(modalities, 50);
   return renderPlot(id, {
-    width: 760,
+    width: 880,
     height: 50 + (facets ? signals.length : 1) * (30 * modalities.length + 24),
     marginLeft: ml,
     marginRight: facets ? 130 : 20,

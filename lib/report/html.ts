@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { Chart } from "./charts.ts";
 import { esc } from "./format.ts";
 
 const CSS = `
@@ -42,6 +43,8 @@ figcaption a { color: #4e79a7; }
 .row { display: flex; flex-wrap: wrap; gap: 8px 28px; align-items: flex-start; }
 .row figure { margin: 8px 0; flex: 0 1 auto; max-width: calc(50% - 14px); }
 ul.verdicts li { margin: 3px 0; }
+details { margin: 8px 0 4px; font-size: 13.5px; }
+details pre { background: #f6f6f8; padding: 8px 10px; overflow-x: auto; font-size: 12.5px; }
 footer { margin-top: 48px; color: #666; font-size: 12.5px; border-top: 1px solid #ddd; padding-top: 8px; }
 a { color: #2b5d8c; }
 `;
@@ -93,4 +96,13 @@ export function table(id: string, head: string[], rows: Cell[][], cls = ""): str
 /** A file-safe, lowercase slug. */
 export function slug(s: string): string {
   return s.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "x";
+}
+
+/** A chart as a page figure: title, inline SVG, caption and links to its SVG and PNG files. */
+export function figure(c: Chart, extra = ""): string {
+  return `<figure id="fig-${esc(c.id)}"><h3>${esc(c.title)}</h3>${
+    c.svg.replace(/^<svg /, "<svg ")
+  }` +
+    `<figcaption>${c.caption}${extra} <a href="charts/${esc(c.id)}.svg">SVG</a> · ` +
+    `<a href="charts/${esc(c.id)}.png">PNG</a></figcaption></figure>`;
 }

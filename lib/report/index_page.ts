@@ -7,7 +7,7 @@
 import { bestVariant, latestTime, primaryKey, stateCounts } from "./analysis.ts";
 import { esc, fmtDate, fmtPm } from "./format.ts";
 import { page, table } from "./html.ts";
-import { type ExperimentData, join, loadExperiment } from "./load.ts";
+import { type ExperimentData, join, loadResults } from "./load.ts";
 import { writeAtomic } from "./report.ts";
 
 /** Experiment folders under a results root: those holding a `manifest.json`, sorted by name. */
@@ -55,7 +55,7 @@ export async function buildIndex(resultsRoot: string): Promise<string> {
     const name = dir.split("/").pop()!;
     let data: ExperimentData;
     try {
-      data = await loadExperiment(dir);
+      data = await loadResults(dir);
     } catch (e) {
       rows.push({
         name,

@@ -122,7 +122,7 @@ function parseMetrics(text: string, path: string, problems: string[]): MetricsLi
  * manifest is missing or malformed; anything missing or damaged inside a run
  * is recorded in `problems` and the run is shown with what it has.
  */
-export async function loadExperiment(dir: string): Promise<ExperimentData> {
+export async function loadResults(dir: string): Promise<ExperimentData> {
   dir = dir.replace(/\/+$/, "") || ".";
   const manifestPath = join(dir, "manifest.json");
   const raw = await readJson(manifestPath);

@@ -5,8 +5,10 @@
  *
  * @module
  */
-export { buildReport, renderReport, verdict } from "./report.ts";
+export { buildReport, type RenderedReport, renderReport, verdict } from "./report.ts";
 export { buildIndex, experimentDirs } from "./index_page.ts";
-export { type ExperimentData, loadExperiment, type RunData } from "./load.ts";
-export * from "./stats.ts";
+export { type ExperimentData, loadResults, type RunData } from "./load.ts";
+/** Statistics over seeds: mean, std, Student t, intervals, paired tests. */
+export * as stats from "./stats.ts";
+export type { PairedTest, Summary } from "./stats.ts";
 export { svgToPng } from "./png.ts";

@@ -7,6 +7,7 @@
  * @module
  */
 import { initWasm, Resvg } from "@resvg/resvg-wasm";
+import { PIXELATED } from "./charts.ts";
 
 /** Font files tried in order (after `FUSELAB_FONT`). */
 export const FONT_CANDIDATES = [
@@ -98,6 +99,8 @@ export async function svgToPng(svg: string, scale = 2): Promise<Uint8Array | und
   ready ??= init();
   const r = await ready;
   if (!r) return undefined;
+  // see PIXELATED in charts.ts: resvg honours the attribute, not the CSS value
+  svg = svg.replaceAll(` ${PIXELATED}`, "");
   const resvg = new Resvg(svg, {
     fitTo: { mode: "zoom", value: scale },
     background: "white",

@@ -14,29 +14,27 @@ import {
   type Comparison,
   earliestTime,
   higherIsBetter,
+  labelOf,
   latestTime,
   metricKeys,
   missingNote,
   primaryKey,
   stateCounts,
   twoAxisGrid,
-  usable,
   valueText,
   type Variant,
   variantMetric,
   variantsOf,
 } from "./analysis.ts";
 import {
-  attentionChart,
   type Chart,
   curvesChart,
   effectChart,
-  gatesChart,
   gridHeatmap,
   intervalChart,
-  matrixChart,
   type Series,
 } from "./charts.ts";
+import { insightSection } from "./insight.ts";
 import {
   esc,
   fmt,
@@ -50,14 +48,9 @@ import {
   fmtWith,
   raw,
 } from "./format.ts";
-import { type Cell, page, slug, table } from "./html.ts";
-import { type ExperimentData, join, loadExperiment, type RunData } from "./load.ts";
+import { type Cell, figure, page, slug, table } from "./html.ts";
+import { type ExperimentData, join, loadResults } from "./load.ts";
 import { svgToPng } from "./png.ts";
-
-/** Most variants that get their own insight charts (the rest are named in a note). */
-const MAX_INSIGHT_VARIANTS = 8;
-/** Largest side of a matrix image (positions or dimensions beyond are cut). */
-const MAX_SIDE = 64;
 
 /** Writes a file through a temporary name and a rename, skipping identical content. */
 export async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
@@ -75,14 +68,6 @@ export async function writeAtomic(path: string, data: string | Uint8Array): Prom
 
 function stateBadge(state: RunState | string): string {
   return `<span class="state-${esc(state)}">${esc(state)}</span>`;
-}
-
-function figure(c: Chart, extra = ""): string {
-  return `<figure id="fig-${esc(c.id)}"><h3>${esc(c.title)}</h3>${
-    c.svg.replace(/^<svg /, "<svg ")
-  }` +
-    `<figcaption>${c.caption}${extra} <a href="charts/${esc(c.id)}.svg">SVG</a> · ` +
-    `<a href="charts/${esc(c.id)}.png">PNG</a></figcaption></figure>`;
 }
 
 /** The metric's bare name (`test/exact_match` → `exact_match`). */
@@ -173,6 +158,10 @@ export function renderReport(data: ExperimentData): RenderedReport {
     (verdicts.length
       ? `<ul class="verdicts">${verdicts.map((v) => `<li>${esc(v)}</li>`).join("")}</ul>`
       : "") +
+    (excludedRuns.length
+      ? `<p class="note">${excludedRuns.length} of ${data.runs.length} runs failed or diverged ` +
+        `and are left out of these numbers; see <a href="#problems">below</a>.</p>`
+      : "") +
     `</div>`;
 
   const header = `<header id="question"><p class="muted">fuselab report</p>` +
@@ -220,7 +209,8 @@ export function renderReport(data: ExperimentData): RenderedReport {
     hi: x.summary.hi,
     points: x.values.map((v) => ({ value: v.value, title: `seed ${v.seed}: ${fmt(v.value)}` })),
   }));
-  const finalChart = add({
+  const anyFinal = primaryByVariant.some((x) => x.values.length > 0);
+  const finalChart = !anyFinal ? undefined : add({
     id: "final-primary",
     title: `Final ${pKey} per variant`,
     caption: `Dots: seeds; tick: mean; bar: 95% Student-t interval of the mean (n − 1 degrees ` +
@@ -286,11 +276,14 @@ export function renderReport(data: ExperimentData): RenderedReport {
     }),
   );
   const finalSection = `<section id="final"><h2>Final ${esc(pName)} per variant</h2>` +
-    figure(finalChart) + primaryTable +
+    (finalChart
+      ? figure(finalChart)
+      : `<p class="note">No run is done with ${esc(pKey)} yet: nothing to chart.</p>`) +
+    primaryTable +
     `<h3>Every metric (mean ± std over seeds, (n))</h3>` + metricsTable +
     `<p class="note">std is the sample standard deviation (n − 1). Only runs in state ` +
     `<em>done</em> count; when fewer runs count than were planned, "runs counted" says which ` +
-    `are missing and why.</p></section>`;
+    `are missing and why.</p>` + paperTables(variants, keys) + `</section>`;
 
   // ---- effects
   const effectParts: string[] = [];
@@ -298,6 +291,7 @@ export function renderReport(data: ExperimentData): RenderedReport {
     const figs: string[] = [];
     for (const a of axes) {
       const pts = axisEffect(data, a, pKey);
+      if (!pts.some((p) => p.perSeed.length)) continue;
       const id = `effect-${slug(a)}`;
       const c = add({
         id,
@@ -326,6 +320,7 @@ export function renderReport(data: ExperimentData): RenderedReport {
     }
     for (const [ra, ca] of pairs.slice(0, 3)) {
       const cells = twoAxisGrid(data, ra, ca, pKey);
+      if (!cells.some((x) => x.n > 0)) continue;
       const id = `heatmap-${slug(ra)}-${slug(ca)}`;
       const c = add({
         id,
@@ -345,13 +340,15 @@ export function renderReport(data: ExperimentData): RenderedReport {
     }
   } else {
     effectParts.push(
-      `<p class="note">One axis: its effect is the per-variant chart in ` +
-        `<a href="#final">Final ${esc(pName)}</a>; the paired comparison below tests it.</p>`,
+      axes.length === 1
+        ? `<p class="note">One axis: its effect is the per-variant chart in ` +
+          `<a href="#final">Final ${esc(pName)}</a>; the paired comparison below tests it.</p>`
+        : `<p class="note">No axes: one configuration, nothing to compare.</p>`,
     );
   }
   if (comparisons.length) {
     const id = "paired";
-    const c = add({
+    const c = !comparisons.some((x) => x.test.n > 0) ? undefined : add({
       id,
       title: `Paired difference from the baseline (${baseline!.label}) on ${pKey}`,
       caption: `Each variant minus the baseline, paired by seed. Dots: per-seed differences; ` +
@@ -420,7 +417,7 @@ export function renderReport(data: ExperimentData): RenderedReport {
         `differences, which few seeds cannot check.`
       : "";
     effectParts.push(
-      figure(c) + pairedTable +
+      (c ? figure(c) : "") + pairedTable +
         `<p class="note">Pairs are runs of the two variants with the same seed, both done. ` +
         `Interval: mean difference ± t<sub>0.975, n−1</sub> · s/√n. p (paired t): two-sided ` +
         `paired t-test. p (sign-flip): exact two-sided permutation test over the 2<sup>n</sup> ` +
@@ -516,8 +513,37 @@ export function renderReport(data: ExperimentData): RenderedReport {
   return { html, charts };
 }
 
-function labelOf(variants: Variant[], r: RunData): string {
-  return variants.find((v) => v.key === r.run.variantKey)?.label ?? r.run.variantKey;
+function latex(s: string): string {
+  return s.replace(/[\\&%$#_{}]/g, (c) => (c === "\\" ? "\\textbackslash{}" : `\\${c}`));
+}
+
+/** The metrics table as Markdown and LaTeX, to paste into a paper (inside `<details>`). */
+function paperTables(variants: Variant[], keys: string[]): string {
+  const cells = variants.map((v) =>
+    keys.map((k) => {
+      const s = variantMetric(v, k).summary;
+      return s.n ? fmtPm(s.mean, s.std).replaceAll("\u2212", "-") : "";
+    })
+  );
+  const ns = variants.map((v) => String(variantMetric(v, keys[0]).summary.n));
+  const md = [
+    `| variant | n | ${keys.join(" | ")} |`,
+    `|---|---:|${keys.map(() => "---:").join("|")}|`,
+    ...variants.map((v, i) => `| ${v.label} | ${ns[i]} | ${cells[i].join(" | ")} |`),
+  ].join("\n");
+  const tex = [
+    `\\begin{tabular}{lr${"r".repeat(keys.length)}}`,
+    `variant & $n$ & ${keys.map(latex).join(" & ")} \\\\ \\hline`,
+    ...variants.map((v, i) =>
+      `${latex(v.label)} & ${ns[i]} & ${
+        cells[i].map((c) => (c ? `$${c.replace("±", "\\pm")}$` : "")).join(" & ")
+      } \\\\`
+    ),
+    `\\end{tabular}`,
+  ].join("\n");
+  return `<details id="paper-tables"><summary>This table as Markdown or LaTeX ` +
+    `(mean ± std; n counts the primary metric)</summary>` +
+    `<pre id="table-markdown">${esc(md)}</pre><pre id="table-latex">${esc(tex)}</pre></details>`;
 }
 
 /** The verdict alone: "better", "worse", "not distinguishable", "no interval". */
@@ -547,233 +573,13 @@ export function verdict(c: Comparison, metric: string, hib: boolean): string {
     `(paired t ${fmtP(t.pT)}, ${t.n} seeds)`;
 }
 
-function firstWith(v: Variant, name: string): RunData | undefined {
-  const sorted = [...v.runs].sort((a, b) =>
-    Number(usable(b)) - Number(usable(a)) || a.run.seed - b.run.seed
-  );
-  return sorted.find((r) => r.artifacts[name] !== undefined);
-}
-
-function isMatrix(x: unknown): x is number[][] {
-  return Array.isArray(x) && x.length > 0 && x.every((r) => Array.isArray(r));
-}
-
-function cosineSimilarity(m: number[][]): number[][] {
-  const norms = m.map((r) => Math.sqrt(r.reduce((s, v) => s + v * v, 0)) || 1);
-  return m.map((a, i) =>
-    m.map((b, j) => a.reduce((s, v, k) => s + v * (b[k] ?? 0), 0) / (norms[i] * norms[j]))
-  );
-}
-
-function insightSection(
-  data: ExperimentData,
-  variants: Variant[],
-  labels: string[],
-  pName: string,
-  add: (c: Chart) => Chart,
-): string {
-  const parts: string[] = [];
-  const shown = variants.slice(0, MAX_INSIGHT_VARIANTS);
-  const cutNote = variants.length > shown.length
-    ? `<p class="note">Insight charts for the first ${shown.length} of ${variants.length} variants.</p>`
-    : "";
-  const vi = (v: Variant) => variants.indexOf(v);
-
-  // positional encodings (identical tables, e.g. the sinusoid across other axes, drawn once)
-  const pos: string[] = [];
-  const seenMatrices = new Map<string, string>();
-  for (const v of shown) {
-    const r = firstWith(v, "positional");
-    if (!r) continue;
-    const a = r.artifacts.positional as { kind?: string; matrix?: unknown };
-    if (!isMatrix(a.matrix)) continue;
-    const full = a.matrix as number[][];
-    const sig = JSON.stringify(full);
-    const same = seenMatrices.get(sig);
-    if (same) {
-      pos.push(
-        `<p class="note">${esc(v.label)}: the same ${esc(a.kind ?? "")} table as ${esc(same)}.</p>`,
-      );
-      continue;
-    }
-    seenMatrices.set(sig, v.label);
-    const cut = full.slice(0, MAX_SIDE).map((row) => row.slice(0, MAX_SIDE));
-    const cutText = full.length > MAX_SIDE || (full[0]?.length ?? 0) > MAX_SIDE
-      ? ` Shown: the first ${cut.length} of ${full.length} positions, ${cut[0].length} of ` +
-        `${full[0].length} dimensions.`
-      : "";
-    const kind = a.kind ?? "positional";
-    const e = add({
-      id: `positional-${vi(v)}`,
-      title: `${v.label}: ${kind} encoding`,
-      caption:
-        `Encoding value per position (rows) and dimension (columns), seed ${r.run.seed}.${cutText}`,
-      svg: matrixChart(`positional-${vi(v)}`, cut, {
-        width: 420,
-        x: "dimension",
-        y: "position",
-        value: "encoding value",
-        diverging: true,
-      }),
-    });
-    const sim = cosineSimilarity(full.slice(0, MAX_SIDE));
-    const s = add({
-      id: `similarity-${vi(v)}`,
-      title: `${v.label}: position similarity`,
-      caption:
-        `Cosine similarity between the encodings of two positions (all dimensions), seed ${r.run.seed}.`,
-      svg: matrixChart(`similarity-${vi(v)}`, sim, {
-        width: 420,
-        x: "position",
-        y: "position",
-        value: "cosine similarity",
-        diverging: true,
-      }),
-    });
-    pos.push(`<div class="row">${figure(e)}${figure(s)}</div>`);
-  }
-  if (pos.length) parts.push(`<h3>Positional encodings</h3>${pos.join("")}`);
-
-  // attention maps
-  const att: string[] = [];
-  for (const v of shown) {
-    const r = firstWith(v, "attention");
-    if (!r) continue;
-    const a = r.artifacts.attention as {
-      tokens?: unknown[];
-      layers?: { layer: unknown; heads: unknown }[];
-    };
-    if (!Array.isArray(a.layers)) continue;
-    const layers = a.layers.filter((l) => Array.isArray(l.heads)).slice(0, 4).map((l) => ({
-      layer: typeof l.layer === "number" ? `layer ${l.layer}` : valueText(l.layer),
-      heads: (l.heads as number[][][]).slice(0, 8),
-    }));
-    if (!layers.length) continue;
-    const tokens = (a.tokens ?? []).map((t) => valueText(t));
-    const id = `attention-${vi(v)}`;
-    att.push(figure(add({
-      id,
-      title: `${v.label}: attention for one sample`,
-      caption: `Attention weights per head (columns) and layer (rows) for the sample ` +
-        `<code>${esc(tokens.join(" "))}</code>, seed ${r.run.seed}. Row: query position; ` +
-        `column: key position.` +
-        (a.layers.length > layers.length
-          ? ` First ${layers.length} of ${a.layers.length} layers.`
-          : ""),
-      svg: attentionChart(id, tokens, layers),
-    })));
-  }
-  if (att.length) parts.push(`<h3>Attention maps</h3>${att.join("")}`);
-
-  // GMU gates
-  const gates: string[] = [];
-  for (const v of shown) {
-    const withGates = v.runs.filter((r) => r.artifacts.gates !== undefined);
-    const done = withGates.filter(usable);
-    const runs = done.length ? done : withGates;
-    if (!runs.length) continue;
-    const samples: { modality: string; gate: number; signal?: string }[] = [];
-    let modalities: string[] = [];
-    for (const r of runs) {
-      const g = r.artifacts.gates as {
-        modalities?: string[];
-        values?: number[][];
-        informative?: number[];
-      };
-      if (!Array.isArray(g.modalities) || !Array.isArray(g.values)) continue;
-      modalities = g.modalities;
-      g.values.forEach((row, i) => {
-        const inf = g.informative?.[i];
-        row.forEach((gate, k) => {
-          if (!Number.isFinite(gate)) return;
-          samples.push({
-            modality: g.modalities![k] ?? String(k),
-            gate,
-            ...(inf !== undefined ? { signal: g.modalities![inf] ?? String(inf) } : {}),
-          });
-        });
-      });
-    }
-    if (!samples.length) continue;
-    const id = `gates-${vi(v)}`;
-    const signals = modalities.filter((mod) => samples.some((s) => s.signal === mod));
-    const means = signals.map((sig) =>
-      `signal in ${sig}: ` + modalities.map((mod) => {
-        const xs = samples.filter((s) => s.signal === sig && s.modality === mod).map((s) => s.gate);
-        return `${mod} ${fmt(xs.reduce((a, b) => a + b, 0) / xs.length)}`;
-      }).join(", ")
-    );
-    gates.push(figure(add({
-      id,
-      title: `${v.label}: gate activation per modality`,
-      caption: `GMU gate activations over evaluation samples, pooled over ${runs.length} ` +
-        `${done.length ? "finished " : ""}run(s)` +
-        (signals.length
-          ? `, split by which modality carried the signal. Mean gate — ${esc(means.join("; "))}.`
-          : ".") +
-        ` Box: quartiles; whiskers: 1.5 IQR; dots: outliers.`,
-      svg: gatesChart(id, samples, modalities),
-    })));
-  }
-  if (gates.length) parts.push(`<h3>Gated multimodal unit: gates</h3>${gates.join("")}`);
-
-  // length generalization
-  const lenRuns = data.runs.filter((r) =>
-    r.artifacts.length_generalization !== undefined && usable(r)
-  );
-  const lenMetrics = new Set<string>();
-  for (const r of lenRuns) {
-    const a = r.artifacts.length_generalization as { metrics?: Record<string, unknown> };
-    for (const k of Object.keys(a.metrics ?? {})) lenMetrics.add(k);
-  }
-  const ordered = [...lenMetrics].sort((a, b) =>
-    Number(b === pName) - Number(a === pName) || a.localeCompare(b)
-  ).slice(0, 3);
-  for (const metric of ordered) {
-    const series: Series[] = lenRuns.map((r) => {
-      const a = r.artifacts.length_generalization as {
-        lengths?: number[];
-        metrics?: Record<string, number[]>;
-      };
-      const ys = a.metrics?.[metric] ?? [];
-      return {
-        label: labelOf(variants, r),
-        runId: r.run.id,
-        seed: r.run.seed,
-        points: (a.lengths ?? []).map((x, i) => ({ x, y: ys[i] })).filter((p) =>
-          typeof p.y === "number"
-        ),
-      };
-    }).filter((s) => s.points.length);
-    if (!series.length) continue;
-    const id = `length-${slug(metric)}`;
-    parts.push(
-      (parts.some((p) => p.startsWith("<h3>Length")) ? "" : "<h3>Length generalization</h3>") +
-        figure(add({
-          id,
-          title: `${metric} by evaluation length`,
-          caption:
-            `Bold: mean over seeds; band: min–max over seeds; faint: seeds (done runs only).`,
-          svg: curvesChart(id, series, labels, { x: "evaluation length", y: metric, logY: false }),
-        })),
-    );
-  }
-
-  return `<section id="insight"><h2>Model insight</h2>` +
-    (parts.length
-      ? cutNote + parts.join("")
-      : `<p class="note">No run recorded insight artifacts ` +
-        `(positional, attention, gates, length_generalization).</p>`) +
-    `</section>`;
-}
-
 /**
  * Builds `<experimentDir>/report.html` and `<experimentDir>/charts/*.svg|png`
  * from the results folder alone; returns the HTML path. Chart files no
  * longer produced are removed; unchanged files are not rewritten.
  */
 export async function buildReport(experimentDir: string): Promise<string> {
-  const data = await loadExperiment(experimentDir);
+  const data = await loadResults(experimentDir);
   const { html, charts } = renderReport(data);
   const chartDir = join(data.dir, "charts");
   await Deno.mkdir(chartDir, { recursive: true });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { parseHTML } from "linkedom";
 import type { Manifest, MetricsLine, StatusRecord } from "../experiment/results.ts";
 import { main as reportMain } from "../cli/report.ts";
-import { buildIndex, buildReport, loadExperiment, renderReport } from "./mod.ts";
+import { buildIndex, buildReport, loadResults, renderReport } from "./mod.ts";
 import { writeSyntheticExperiment } from "./synthetic.ts";
 
 // t quantiles (mpmath, 30 digits): t(0.975; 1) and t(0.975; 2)
@@ -169,6 +169,19 @@ Deno.test("report tables and intervals equal hand-computed values", async () => 
     assert.equal(met[1][2].textContent, "0.850 ± 0.071 (2)");
     assert.equal(met[0][2].textContent, "0.750 ± 0.050 (3)");
     assert.equal(met[1][1].textContent, "2 of 3 (1 diverged)");
+    const md = d.querySelector("#table-markdown")!.textContent.split("\n");
+    assert.equal(md[0], "| variant | n | test/exact_match | test/loss | val/exact_match |");
+    assert.equal(md[3], "| learned | 2 | 0.850 ± 0.071 | 0.150 ± 0.071 | 0.800 ± 0.071 |");
+    const tex = d.querySelector("#table-latex")!.textContent.split("\n");
+    assert.equal(tex[0], "\\begin{tabular}{lrrrr}");
+    assert.equal(
+      tex[1],
+      "variant & $n$ & test/exact\\_match & test/loss & val/exact\\_match \\\\ \\hline",
+    );
+    assert.equal(
+      tex[2],
+      "sinusoid & 3 & $0.750 \\pm 0.050$ & $0.250 \\pm 0.050$ & $0.700 \\pm 0.050$ \\\\",
+    );
     const loss = met[0].find((c) => c.getAttribute("data-metric") === "test/loss")!;
     close(num(loss, "data-mean"), 0.25, "test/loss mean");
 
@@ -257,7 +270,7 @@ Deno.test("every chart section of a realistic experiment renders, without canvas
   const root = await Deno.makeTempDir({ prefix: "fuselab-report-" });
   try {
     await writeSyntheticExperiment(`${root}/pe_ablation`);
-    const data = await loadExperiment(`${root}/pe_ablation`);
+    const data = await loadResults(`${root}/pe_ablation`);
     const { html, charts } = renderReport(data);
     const ids = charts.map((c) => c.id);
     for (
@@ -287,7 +300,7 @@ Deno.test("every chart section of a realistic experiment renders, without canvas
     assert.ok(!/<canvas|<script/i.test(html));
     assert.equal(new Set(ids).size, ids.length, "chart ids are unique");
     // rendering is pure: the same input gives the same page
-    assert.equal(renderReport(await loadExperiment(`${root}/pe_ablation`)).html, html);
+    assert.equal(renderReport(await loadResults(`${root}/pe_ablation`)).html, html);
   } finally {
     await Deno.remove(root, { recursive: true });
   }
@@ -306,12 +319,24 @@ Deno.test("unusable results give clear errors; damaged run files are listed", as
     await writeKnown(`${root}/known`);
     await Deno.writeTextFile(`${root}/known/runs/sinusoid-s1/status.json`, "{ not json");
     await Deno.writeTextFile(`${root}/known/runs/sinusoid-s2/metrics.jsonl`, "{}\nnope\n");
-    const d = doc(renderReport(await loadExperiment(`${root}/known`)).html);
+    const d = doc(renderReport(await loadResults(`${root}/known`)).html);
     const text = d.querySelector("#problems")!.textContent;
     assert.match(text, /sinusoid-s1\/status\.json: invalid JSON/);
     assert.match(text, /sinusoid-s2\/metrics\.jsonl:2: skipped/);
     // the damaged run shows as pending and does not count
     assert.equal(num(rows(d, "primary-table")[0][1], "data-n"), 2);
+    // a plan with no run started yet: tables and notes, no empty charts
+    await Deno.mkdir(`${root}/planned`);
+    await Deno.copyFile(`${root}/known/manifest.json`, `${root}/planned/manifest.json`);
+    const planned = renderReport(await loadResults(`${root}/planned`));
+    assert.deepEqual(planned.charts, []);
+    const p = doc(planned.html);
+    assert.match(
+      p.querySelector("#final")!.textContent,
+      /No run is done with test\/exact_match yet/,
+    );
+    assert.equal(rows(p, "problems-table").length, 9);
+    assert.match(p.querySelector("#summary")!.textContent, /no seed where both finished/);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

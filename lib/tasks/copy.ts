@@ -66,7 +66,11 @@ export function copyBatches(seqs: Int32Array[], batchSize: number): Seq2SeqBatch
 }
 
 /** A learned positional table must hold every position the task uses. */
-export function learnedTableCheck(config: RunConfig, longest: number, what: string): [string, string][] {
+export function learnedTableCheck(
+  config: RunConfig,
+  longest: number,
+  what: string,
+): [string, string][] {
   if (config.model.positional === "learned" && config.model.maxLen < longest) {
     return [[
       "model.maxLen",
@@ -86,14 +90,19 @@ export const copyTask: Task<CopyOptions> = {
   primary: "exact_match",
   check(config, o) {
     const errs = learnedTableCheck(config, o.length, "the sequence length task.length");
-    if (o.vocab < 3) errs.push(["task.vocab", "needs at least 3 tokens (padding, start, one symbol)"]);
+    if (o.vocab < 3) {
+      errs.push(["task.vocab", "needs at least 3 tokens (padding, start, one symbol)"]);
+    }
     return errs;
   },
   create(config, o, rng) {
     const seed = o.dataSeed ?? config.seed;
     const bs = config.train.batchSize;
     const model = modelFromConfig(config, o.vocab, o.vocab, rng);
-    const val = copyBatches(copySequences(o.valSize, o.length, o.vocab, new Rng(dataSeed(seed, "copy/val"))), 100);
+    const val = copyBatches(
+      copySequences(o.valSize, o.length, o.vocab, new Rng(dataSeed(seed, "copy/val"))),
+      100,
+    );
     const test = copyBatches(
       copySequences(o.testSize, o.length, o.vocab, new Rng(dataSeed(seed, "copy/test"))),
       100,
@@ -119,7 +128,9 @@ export const copyTask: Task<CopyOptions> = {
       loss: (b) => seq2seqLoss(model, b, smoothing),
       batchSize: (b) => targetTokens(b),
       evaluate(split) {
-        return Promise.resolve(evaluateCopyLike(model, split === "val" ? val : test, smoothing, START));
+        return Promise.resolve(
+          evaluateCopyLike(model, split === "val" ? val : test, smoothing, START),
+        );
       },
       insights() {
         const sample = val[0].src.slice(0, val[0].srcLen);

@@ -18,7 +18,10 @@ const base = {
 
 Deno.test("registry: unknown task names suggest the closest", () => {
   assert.equal(getTask("copy").name, "copy");
-  assert.throws(() => getTask("cpoy"), /unknown task "cpoy" \(did you mean "copy"\?\); valid tasks: copy/);
+  assert.throws(
+    () => getTask("cpoy"),
+    /unknown task "cpoy" \(did you mean "copy"\?\); valid tasks: copy/,
+  );
 });
 
 Deno.test("copy: batches follow the reference layout and are deterministic per seed", async () => {

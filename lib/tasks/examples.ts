@@ -26,7 +26,10 @@ export interface MmimdbExampleOptions {
  * multi-hot. Genres are drawn with decreasing frequency (at least one per
  * movie); both modalities are noisy linear views of the genres.
  */
-export async function writeMmimdbExample(path: string, opts: MmimdbExampleOptions = {}): Promise<void> {
+export async function writeMmimdbExample(
+  path: string,
+  opts: MmimdbExampleOptions = {},
+): Promise<void> {
   const rows = opts.rows ?? 800, dt = opts.textDim ?? 300, di = opts.imageDim ?? 4096;
   const k = opts.classes ?? 23;
   const rng = new Rng(opts.seed ?? 0);
@@ -111,7 +114,11 @@ export function translationExample(n: number, seed = 0): string[] {
  * numbers per line) and `<split>_labels.txt` (a class id 0–2 per line), for
  * the splits train, val and test. Each class shifts both modalities.
  */
-export async function writeFeaturesExample(dir: string, sizes = { train: 300, val: 90, test: 90 }, seed = 0) {
+export async function writeFeaturesExample(
+  dir: string,
+  sizes = { train: 300, val: 90, test: 90 },
+  seed = 0,
+) {
   await Deno.mkdir(dir, { recursive: true });
   const rng = new Rng(seed);
   const ca = Array.from({ length: 3 }, () => Array.from({ length: 6 }, () => rng.normal()));

@@ -59,10 +59,16 @@ export type FeaturesOptions = z.infer<typeof FeaturesOptions>;
 export async function readFeatureFile(path: string, field: string): Promise<FeatureColumn> {
   if (path.endsWith(".jsonl")) return await readJsonlFeatures(path, field);
   if (!path.endsWith(".npy")) {
-    throw new DataError(path, "file", "has an unknown extension", "use .npy or .jsonl feature files");
+    throw new DataError(
+      path,
+      "file",
+      "has an unknown extension",
+      "use .npy or .jsonl feature files",
+    );
   }
   const a = await readNpy(path);
-  const data = Float32Array.from(a.data);
+  // The parsed array is used as is when it is float32 (no second copy).
+  const data = a.data instanceof Float32Array ? a.data : Float32Array.from(a.data);
   for (let i = 0; i < data.length; i++) {
     if (!Number.isFinite(data[i])) {
       const w = a.shape.slice(1).reduce((x, y) => x * y, 1);
@@ -77,10 +83,14 @@ export async function readFeatureFile(path: string, field: string): Promise<Feat
   if (a.shape.length === 2) return { kind: "vector", dim: a.shape[1], data, rows: a.shape[0] };
   if (a.shape.length === 3) {
     const [n, t, f] = a.shape;
-    const seqs = Array.from({ length: n }, (_, r) => data.slice(r * t * f, (r + 1) * t * f));
+    const seqs = Array.from({ length: n }, (_, r) => data.subarray(r * t * f, (r + 1) * t * f));
     return { kind: "frames", features: f, seqs, rows: n };
   }
-  throw new DataError(path, "shape", `is (${a.shape}); expected [N, D] vectors or [N, T, F] frames`);
+  throw new DataError(
+    path,
+    "shape",
+    `is (${a.shape}); expected [N, D] vectors or [N, T, F] frames`,
+  );
 }
 
 /** Labels as read: class ids, or rows of 0/1. */
@@ -93,9 +103,15 @@ export async function readLabels(path: string): Promise<RawLabels> {
     if (a.shape.length === 1) return { ids: Array.from(a.data) };
     if (a.shape.length === 2) {
       const [n, c] = a.shape;
-      return { rows: Array.from({ length: n }, (_, r) => Array.from(a.data.subarray(r * c, (r + 1) * c))) };
+      return {
+        rows: Array.from({ length: n }, (_, r) => Array.from(a.data.subarray(r * c, (r + 1) * c))),
+      };
     }
-    throw new DataError(path, "shape", `is (${a.shape}); expected [N] class ids or [N, C] 0/1 labels`);
+    throw new DataError(
+      path,
+      "shape",
+      `is (${a.shape}); expected [N] class ids or [N, C] 0/1 labels`,
+    );
   }
   const values: (number | number[])[] = [];
   for await (const [n, line] of readLines(path)) {
@@ -117,7 +133,9 @@ export async function readLabels(path: string): Promise<RawLabels> {
     values.push(v as number | number[]);
   }
   if (!values.length) throw new DataError(path, "file", "has no labels");
-  return typeof values[0] === "number" ? { ids: values as number[] } : { rows: values as number[][] };
+  return typeof values[0] === "number"
+    ? { ids: values as number[] }
+    : { rows: values as number[][] };
 }
 
 function labelArray(
@@ -128,7 +146,12 @@ function labelArray(
 ): Int32Array | Float32Array {
   if (multiLabel) {
     if (!("rows" in raw)) {
-      throw new DataError(path, "labels", "holds one class id per example, but task.multiLabel is true", "give C 0/1 values per example, or set task.multiLabel: false");
+      throw new DataError(
+        path,
+        "labels",
+        "holds one class id per example, but task.multiLabel is true",
+        "give C 0/1 values per example, or set task.multiLabel: false",
+      );
     }
     const out = new Float32Array(raw.rows.length * classes);
     raw.rows.forEach((row, r) => {
@@ -145,7 +168,12 @@ function labelArray(
     return out;
   }
   if (!("ids" in raw)) {
-    throw new DataError(path, "labels", "holds several values per example, but task.multiLabel is false", "give one class id per example, or set task.multiLabel: true");
+    throw new DataError(
+      path,
+      "labels",
+      "holds several values per example, but task.multiLabel is false",
+      "give one class id per example, or set task.multiLabel: true",
+    );
   }
   return Int32Array.from(raw.ids, (v, r) => {
     if (!Number.isInteger(v) || v < 0 || v >= classes) {
@@ -164,7 +192,12 @@ function labelArray(
 export function splitProblems(o: FeaturesOptions): [string, string][] {
   const out: [string, string][] = [];
   for (const s of ["train", "val"]) {
-    if (!o.splits[s]) out.push([`task.splits.${s}`, `is missing: declare the ${s} split's labels and modality files`]);
+    if (!o.splits[s]) {
+      out.push([
+        `task.splits.${s}`,
+        `is missing: declare the ${s} split's labels and modality files`,
+      ]);
+    }
   }
   for (const [s, files] of Object.entries(o.splits)) {
     if (!["train", "val", "test"].includes(s)) {
@@ -172,11 +205,16 @@ export function splitProblems(o: FeaturesOptions): [string, string][] {
       continue;
     }
     for (const key of ["labels", ...o.modalities]) {
-      if (!files[key]) out.push([`task.splits.${s}.${key}`, `is missing: name the ${key} file of the ${s} split`]);
+      if (!files[key]) {
+        out.push([`task.splits.${s}.${key}`, `is missing: name the ${key} file of the ${s} split`]);
+      }
     }
     for (const key of Object.keys(files)) {
       if (key !== "labels" && !o.modalities.includes(key)) {
-        out.push([`task.splits.${s}.${key}`, `is not one of task.modalities (${o.modalities.join(", ")})`]);
+        out.push([
+          `task.splits.${s}.${key}`,
+          `is not one of task.modalities (${o.modalities.join(", ")})`,
+        ]);
       }
     }
   }
@@ -202,11 +240,15 @@ export async function loadFeatureSplits(o: FeaturesOptions): Promise<{
   const first = raw.train;
   let classes = o.classes ?? 0;
   if (!classes) {
-    classes = "ids" in first.labels ? Math.max(...first.labels.ids) + 1 : first.labels.rows[0].length;
+    classes = "ids" in first.labels
+      ? Math.max(...first.labels.ids) + 1
+      : first.labels.rows[0].length;
   }
   const modalities: ModalitySpec[] = o.modalities.map((name, m) => {
     const c = first.cols[m];
-    return c.kind === "vector" ? { name, kind: "vector", dim: c.dim } : { name, kind: "frames", features: c.features };
+    return c.kind === "vector"
+      ? { name, kind: "vector", dim: c.dim }
+      : { name, kind: "frames", features: c.features };
   });
   const splits: Record<string, InMemorySplit> = {};
   for (const [s, { cols, labels }] of Object.entries(raw)) {
@@ -215,23 +257,44 @@ export async function loadFeatureSplits(o: FeaturesOptions): Promise<{
     cols.forEach((c, m) => {
       const name = o.modalities[m], file = files[name];
       if (c.rows !== n) {
-        throw new DataError(file, name, `has ${c.rows} examples but ${files[o.modalities[0]]} has ${n}`, "modality files of a split must be row-aligned");
+        throw new DataError(
+          file,
+          name,
+          `has ${c.rows} examples but ${files[o.modalities[0]]} has ${n}`,
+          "modality files of a split must be row-aligned",
+        );
       }
       const spec = modalities[m];
       const width = c.kind === "vector" ? c.dim : c.features;
       const want = spec.kind === "vector" ? spec.dim : spec.kind === "frames" ? spec.features : 0;
       if (c.kind !== spec.kind || width !== want) {
-        throw new DataError(file, name, `has ${c.kind} of width ${width}, but the train split has ${spec.kind} of width ${want}`);
+        throw new DataError(
+          file,
+          name,
+          `has ${c.kind} of width ${width}, but the train split has ${spec.kind} of width ${want}`,
+        );
       }
     });
     const nLabels = "ids" in labels ? labels.ids.length : labels.rows.length;
     if (nLabels !== n) {
-      throw new DataError(files.labels, "labels", `has ${nLabels} labels for ${n} examples`, "one label line per example");
+      throw new DataError(
+        files.labels,
+        "labels",
+        `has ${nLabels} labels for ${n} examples`,
+        "one label line per example",
+      );
     }
     const columns: ModalityColumn[] = cols.map((c) =>
-      c.kind === "vector" ? { kind: "vector", dim: c.dim, data: c.data } : { kind: "frames", features: c.features, seqs: c.seqs }
+      c.kind === "vector"
+        ? { kind: "vector", dim: c.dim, data: c.data }
+        : { kind: "frames", features: c.features, seqs: c.seqs }
     );
-    splits[s] = new InMemorySplit(columns, labelArray(labels, files.labels, o.multiLabel, classes), classes, n);
+    splits[s] = new InMemorySplit(
+      columns,
+      labelArray(labels, files.labels, o.multiLabel, classes),
+      classes,
+      n,
+    );
   }
   return { splits, modalities, classes };
 }
@@ -246,7 +309,10 @@ export const featuresTask: Task<FeaturesOptions> = {
   check(config, o) {
     const errs = splitProblems(o);
     if (config.model.fusion === "gmu" && o.modalities.length < 2) {
-      errs.push(["model.fusion", `gmu fuses at least 2 modalities, task.modalities has ${o.modalities.length}`]);
+      errs.push([
+        "model.fusion",
+        `gmu fuses at least 2 modalities, task.modalities has ${o.modalities.length}`,
+      ]);
     }
     return errs;
   },

@@ -43,12 +43,23 @@ Deno.test("features: multi-label labels and frame sequences", async () => {
   const d = `${dir}/ml`;
   await Deno.mkdir(d);
   // 4 examples; frames as .npy [N, T, F] and variable-length JSONL frames.
-  await Deno.writeFile(`${d}/a.npy`, encodeNpy(Array.from({ length: 4 * 3 * 2 }, (_, i) => i / 10), [4, 3, 2]));
-  await Deno.writeTextFile(`${d}/b.jsonl`, ["[[1,2]]", "[[1,2],[3,4]]", '{"features": [[0,1]]}', "[[5,5],[6,6],[7,7]]"].join("\n"));
+  await Deno.writeFile(
+    `${d}/a.npy`,
+    encodeNpy(Array.from({ length: 4 * 3 * 2 }, (_, i) => i / 10), [4, 3, 2]),
+  );
+  await Deno.writeTextFile(
+    `${d}/b.jsonl`,
+    ["[[1,2]]", "[[1,2],[3,4]]", '{"features": [[0,1]]}', "[[5,5],[6,6],[7,7]]"].join("\n"),
+  );
   await Deno.writeTextFile(`${d}/y.txt`, "1 0 1\n0 1 0\n1,1,0\n0 0 1\n");
   const files = { labels: `${d}/y.txt`, a: `${d}/a.npy`, b: `${d}/b.jsonl` };
   const cfg = testConfig({
-    task: { name: "features", modalities: ["a", "b"], multiLabel: true, splits: { train: files, val: files } },
+    task: {
+      name: "features",
+      modalities: ["a", "b"],
+      multiLabel: true,
+      splits: { train: files, val: files },
+    },
     model: { layers: 1, dModel: 8, dFF: 16, heads: 2, fusionDim: 8, dropout: 0 },
     train: { batchSize: 4 },
   });
@@ -70,7 +81,10 @@ Deno.test("features: bad files fail early with the file, the field and what is w
   // Missing split: reported by check() with the config path.
   await assert.rejects(attempt({ train: split("train") }), /task\.splits\.val: is missing/);
   await assert.rejects(
-    attempt({ train: split("train"), val: { labels: split("val").labels, audio: split("val").audio } }),
+    attempt({
+      train: split("train"),
+      val: { labels: split("val").labels, audio: split("val").audio },
+    }),
     /task\.splits\.val\.text: is missing/,
   );
   // Row counts differ between modalities.

@@ -62,7 +62,10 @@ export interface GmuWorld {
 /** Draws the generative model. */
 export function gmuWorld(o: GmuSyntheticOptions, rng: Rng): GmuWorld {
   const vec = () => Array.from({ length: o.latentDim }, () => rng.normal());
-  const centres = Array.from({ length: o.classes }, () => Array.from({ length: o.modalities }, vec));
+  const centres = Array.from(
+    { length: o.classes },
+    () => Array.from({ length: o.modalities }, vec),
+  );
   const noiseCentres = Array.from({ length: o.modalities }, vec);
   const scale = 1 / Math.sqrt(o.latentDim);
   const projections = Array.from(
@@ -73,7 +76,12 @@ export function gmuWorld(o: GmuSyntheticOptions, rng: Rng): GmuWorld {
 }
 
 /** Draws `n` samples from a world. */
-export function gmuSamples(o: GmuSyntheticOptions, world: GmuWorld, n: number, rng: Rng): InMemorySplit {
+export function gmuSamples(
+  o: GmuSyntheticOptions,
+  world: GmuWorld,
+  n: number,
+  rng: Rng,
+): InMemorySplit {
   const M = o.modalities, D = o.dim, L = o.latentDim;
   const data = Array.from({ length: M }, () => new Float32Array(n * D));
   const labels = new Int32Array(n), informative = new Int32Array(n);
@@ -105,7 +113,8 @@ export function gmuSamples(o: GmuSyntheticOptions, world: GmuWorld, n: number, r
 /** The GMU synthetic task. */
 export const gmuSyntheticTask: Task<GmuSyntheticOptions> = {
   name: "gmu_synthetic",
-  description: "Synthetic bimodal/trimodal data where a hidden switch picks the informative modality",
+  description:
+    "Synthetic bimodal/trimodal data where a hidden switch picks the informative modality",
   options: GmuSyntheticOptions,
   metrics: [...SINGLE_LABEL_METRICS, ...GATE_METRICS],
   primary: "accuracy",

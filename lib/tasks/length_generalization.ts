@@ -75,7 +75,12 @@ const EVAL_BATCH = 64;
 
 function evalSets(o: LengthGeneralizationOptions, seed: number, split: string, size: number) {
   return evalLengths(o).map((len) => {
-    const seqs = symbolSequences(size, () => len, o.vocab, new Rng(dataSeed(seed, `lg/${split}/${len}`)));
+    const seqs = symbolSequences(
+      size,
+      () => len,
+      o.vocab,
+      new Rng(dataSeed(seed, `lg/${split}/${len}`)),
+    );
     const batches: Seq2SeqBatch[] = [];
     for (let i = 0; i < seqs.length; i += EVAL_BATCH) {
       const part = seqs.slice(i, i + EVAL_BATCH);
@@ -100,11 +105,20 @@ const METRICS: MetricInfo[] = [
     higherIsBetter: true,
     description: "token accuracy, mean over evaluation lengths longer than the training lengths",
   },
-  {
-    name: "exact_match@<len>",
-    higherIsBetter: true,
-    description: "exact match at one evaluation length (also token_accuracy@<len>, loss@<len>)",
-  },
+  // Per-length metrics for the default lengths (maxTrainLength 8): other lengths are
+  // reported the same way (`exact_match@<n>`, `token_accuracy@<n>`, `loss@<n>`).
+  ...[8, 16, 24, 32].flatMap((n) => [
+    {
+      name: `exact_match@${n}`,
+      higherIsBetter: true,
+      description: `exact match at evaluation length ${n}`,
+    },
+    {
+      name: `token_accuracy@${n}`,
+      higherIsBetter: true,
+      description: `token accuracy at evaluation length ${n}`,
+    },
+  ]),
 ];
 
 /** The length-generalization task. */
@@ -126,7 +140,8 @@ export const lengthGeneralizationTask: Task<LengthGeneralizationOptions> = {
     const table = learnedTableCheck(config, longest, "the longest evaluation sequence");
     if (table.length) {
       const fit = config.model.maxLen - 1;
-      table[0][1] += ` (with model.maxLen ${config.model.maxLen}, task.evalLengths may go up to ${fit})`;
+      table[0][1] +=
+        ` (with model.maxLen ${config.model.maxLen}, task.evalLengths may go up to ${fit})`;
     }
     return [...errs, ...table];
   },
@@ -135,7 +150,10 @@ export const lengthGeneralizationTask: Task<LengthGeneralizationOptions> = {
     const bs = config.train.batchSize;
     const model = modelFromConfig(config, o.vocab, o.vocab, rng);
     const smoothing = config.train.labelSmoothing;
-    const sets = { val: evalSets(o, seed, "val", o.valSize), test: evalSets(o, seed, "test", o.testSize) };
+    const sets = {
+      val: evalSets(o, seed, "val", o.valSize),
+      test: evalSets(o, seed, "test", o.testSize),
+    };
     let last: { lengths: number[]; metrics: Record<string, number[]> } | undefined;
     const trainLen = (r: Rng) => r.int(o.minTrainLength, o.maxTrainLength + 1);
     const run: TaskRun<Seq2SeqBatch> = {
@@ -152,7 +170,11 @@ export const lengthGeneralizationTask: Task<LengthGeneralizationOptions> = {
       batchSize: (b) => targetTokens(b),
       evaluate(split) {
         const out: Metrics = {};
-        const per = { exact_match: [] as number[], token_accuracy: [] as number[], loss: [] as number[] };
+        const per = {
+          exact_match: [] as number[],
+          token_accuracy: [] as number[],
+          loss: [] as number[],
+        };
         const ood = { exact_match: [] as number[], token_accuracy: [] as number[] };
         for (const { len, batches } of sets[split]) {
           const m = evaluateCopyLike(model, batches, smoothing, START);

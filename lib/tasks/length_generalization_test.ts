@@ -46,7 +46,10 @@ Deno.test("length_generalization: a learned table shorter than the evaluation is
   const errs = task.check!(config, task.options.parse({ maxTrainLength: 4 }));
   assert.equal(errs.length, 1);
   assert.equal(errs[0][0], "model.maxLen");
-  assert.match(errs[0][1], /17 positions.*raise model.maxLen to at least 17.*evalLengths may go up to 11/);
+  assert.match(
+    errs[0][1],
+    /17 positions.*raise model.maxLen to at least 17.*evalLengths may go up to 11/,
+  );
   const ok = testConfig({ ...base, model: { positional: "learned", maxLen: 17 } });
   assert.deepEqual(task.check!(ok, task.options.parse({ maxTrainLength: 4 })), []);
   const sin = testConfig({ ...base, model: { positional: "sinusoid", maxLen: 12 } });

@@ -25,7 +25,7 @@ import { DataError } from "../data/errors.ts";
 import { H5Reader } from "../data/hdf5.ts";
 import type { ModalitySpec, MultimodalBatch } from "../models/multimodal.ts";
 import type { Task } from "./task.ts";
-import { MULTI_LABEL_METRICS, type MultimodalSplit, multimodalRun } from "./multimodal_run.ts";
+import { MULTI_LABEL_METRICS, multimodalRun, type MultimodalSplit } from "./multimodal_run.ts";
 
 const RangeSchema = z.tuple([z.int().min(0), z.int().min(0)]);
 
@@ -88,7 +88,10 @@ function scanFeatures(
   }
   const n = statsRange[1] - statsRange[0];
   const mean = Float32Array.from(sum, (s) => s / n);
-  const std = Float32Array.from(sq, (q, i) => Math.sqrt(Math.max(q / n - mean[i] * mean[i], 0)) || 1);
+  const std = Float32Array.from(
+    sq,
+    (q, i) => Math.sqrt(Math.max(q / n - mean[i] * mean[i], 0)) || 1,
+  );
   return { mean, std };
 }
 
@@ -129,7 +132,9 @@ function checkLayout(h5: H5Reader, o: MmimdbOptions): { rows: number; classes: n
         throw new DataError(
           h5.path,
           o.labels,
-          `value ${data[i]} at row ${s + Math.floor(i / classes)}, label ${i % classes} is not 0 or 1`,
+          `value ${data[i]} at row ${s + Math.floor(i / classes)}, label ${
+            i % classes
+          } is not 0 or 1`,
           "labels must be multi-hot (0/1 per genre)",
         );
       }
@@ -155,7 +160,11 @@ class H5Split implements MultimodalSplit {
     const modalities = [this.o.text, this.o.image].map((name, m) => {
       const { data, width } = this.h5.rows(name, a, b);
       const norm = this.norms[m];
-      if (norm) for (let i = 0; i < data.length; i++) data[i] = (data[i] - norm.mean[i % width]) / norm.std[i % width];
+      if (norm) {
+        for (let i = 0; i < data.length; i++) {
+          data[i] = (data[i] - norm.mean[i % width]) / norm.std[i % width];
+        }
+      }
       return { kind: "vector" as const, data, dim: width };
     });
     const labels = this.h5.rows(this.o.labels, a, b).data;

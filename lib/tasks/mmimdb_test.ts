@@ -36,7 +36,9 @@ Deno.test("mmimdb: reads the published layout, streams batches, reports the four
   const before = await run.evaluate("test");
   trainEpochs(run, cfg, 15);
   const after = await run.evaluate("test");
-  for (const k of ["f1_micro", "f1_macro", "f1_weighted", "f1_samples", "loss"]) assert.ok(k in after, k);
+  for (const k of ["f1_micro", "f1_macro", "f1_weighted", "f1_samples", "loss"]) {
+    assert.ok(k in after, k);
+  }
   assert.ok(after.f1_micro > before.f1_micro, `${before.f1_micro} → ${after.f1_micro}`);
   assert.ok(after.f1_micro > 0.6, `f1_micro ${after.f1_micro}`);
   const ins = await run.insights!();
@@ -71,21 +73,33 @@ Deno.test("mmimdb: bad files fail early with the file, the field and what is wro
   const noGenres = await badFile("nogenres", (d) => delete d.genres);
   await assert.rejects(attempt(noGenres), (e: DataError) => {
     assert.ok(e instanceof DataError);
-    assert.match(e.message, /nogenres\.hdf5: genres: no such dataset \(the file has: features, vgg_features\)/);
+    assert.match(
+      e.message,
+      /nogenres\.hdf5: genres: no such dataset \(the file has: features, vgg_features\)/,
+    );
     return true;
   });
   const short = await badFile("short", (d) => {
     d.vgg_features = { data: new Float32Array(30 * 6), shape: [30, 6] };
   });
-  await assert.rejects(attempt(short), /short\.hdf5: vgg_features: has 30 rows but features has 40/);
+  await assert.rejects(
+    attempt(short),
+    /short\.hdf5: vgg_features: has 30 rows but features has 40/,
+  );
   const nan = await badFile("nan", (d) => {
     d.features.data[33 * 4 + 2] = NaN;
   });
-  await assert.rejects(attempt(nan), /nan\.hdf5: features: value NaN at row 33, column 2 is not finite/);
+  await assert.rejects(
+    attempt(nan),
+    /nan\.hdf5: features: value NaN at row 33, column 2 is not finite/,
+  );
   const labels = await badFile("labels", (d) => {
     d.genres.data[5 * 3 + 1] = 2;
   });
-  await assert.rejects(attempt(labels), /labels\.hdf5: genres: value 2 at row 5, label 1 is not 0 or 1/);
+  await assert.rejects(
+    attempt(labels),
+    /labels\.hdf5: genres: value 2 at row 5, label 1 is not 0 or 1/,
+  );
   await assert.rejects(
     attempt(await badFile("good", () => {}), { splits: { ...s, test: [30, 50] } }),
     /split test: rows \[30, 50\) are not a non-empty range inside the file's 40 rows/,

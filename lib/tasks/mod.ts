@@ -1,6 +1,18 @@
 /**
- * Tasks: data, models and evaluation for each experiment kind.
+ * Tasks: data, models and evaluation for each experiment kind, selectable by
+ * name (`getTask`, `TASKS`).
  *
  * @module
  */
 export type * from "./task.ts";
+export * from "./registry.ts";
+export * from "./seq2seq.ts";
+export * from "./multimodal_run.ts";
+export * from "./copy.ts";
+export * from "./length_generalization.ts";
+export * from "./gmu_synthetic.ts";
+export * from "./multimodal_sequences.ts";
+export * from "./mmimdb.ts";
+export * from "./translation.ts";
+export * from "./features.ts";
+export * from "./examples.ts";

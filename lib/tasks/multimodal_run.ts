@@ -81,7 +81,9 @@ export class InMemorySplit implements MultimodalSplit {
       labels = new Float32Array(idx.length * k);
       idx.forEach((r, i) => labels.set(this.labels.subarray(r * k, (r + 1) * k), i * k));
     }
-    const informative = this.informative ? Int32Array.from(idx, (r) => this.informative![r]) : undefined;
+    const informative = this.informative
+      ? Int32Array.from(idx, (r) => this.informative![r])
+      : undefined;
     return { rows: idx.length, modalities, labels, informative };
   }
 }
@@ -104,7 +106,9 @@ export function* epochBatches(
     return;
   }
   const block = batchSize * blockBatches;
-  const starts = rng.shuffle(Array.from({ length: Math.ceil(split.size / block) }, (_, i) => i * block));
+  const starts = rng.shuffle(
+    Array.from({ length: Math.ceil(split.size / block) }, (_, i) => i * block),
+  );
   for (const s of starts) {
     const whole = split.slice(s, Math.min(s + block, split.size));
     const order = rng.shuffle(Array.from({ length: whole.rows }, (_, i) => i));
@@ -138,7 +142,11 @@ function selectRows(b: MultimodalBatch, idx: number[], k: number): MultimodalBat
 
 /** Metrics of single-label multimodal tasks. */
 export const SINGLE_LABEL_METRICS: MetricInfo[] = [
-  { name: "loss", higherIsBetter: false, description: "cross-entropy of the predicted probabilities" },
+  {
+    name: "loss",
+    higherIsBetter: false,
+    description: "cross-entropy of the predicted probabilities",
+  },
   { name: "accuracy", higherIsBetter: true, description: "fraction of examples classified right" },
   { name: "f1_macro", higherIsBetter: true, description: "macro-averaged F1 over classes" },
 ];
@@ -284,20 +292,26 @@ export function multimodalRun(spec: MultimodalRunSpec): TaskRun<MultimodalBatch>
   const run: TaskRun<MultimodalBatch> = {
     model,
     stepsPerEpoch: Math.ceil(train.size / bs),
-    batches: (epoch) => epochBatches(train, bs, new Rng(dataSeed(spec.seed, `${spec.stream}/epoch/${epoch}`))),
+    batches: (epoch) =>
+      epochBatches(train, bs, new Rng(dataSeed(spec.seed, `${spec.stream}/epoch/${epoch}`))),
     loss: (b) => model.loss(b),
     batchSize: (b) => b.rows,
     evaluate(split) {
       const data = split === "val" ? val : spec.test;
       if (!data) {
         return Promise.reject(
-          new Error(`task ${config.task.name} has no ${split} split: declare one in the task options`),
+          new Error(
+            `task ${config.task.name} has no ${split} split: declare one in the task options`,
+          ),
         );
       }
       const r = evaluateMultimodal(model, data, multiLabel);
       if (split === "val" && r.gates) {
         lastGates = {
-          values: Array.from({ length: data.size }, (_, i) => Array.from(r.gates!.subarray(i * n, (i + 1) * n))),
+          values: Array.from(
+            { length: data.size },
+            (_, i) => Array.from(r.gates!.subarray(i * n, (i + 1) * n)),
+          ),
           informative: r.informative ? Array.from(r.informative) : undefined,
         };
       }
@@ -309,14 +323,19 @@ export function multimodalRun(spec: MultimodalRunSpec): TaskRun<MultimodalBatch>
         if (!lastGates) {
           const r = evaluateMultimodal(model, val, multiLabel);
           lastGates = {
-            values: Array.from({ length: val.size }, (_, i) => Array.from(r.gates!.subarray(i * n, (i + 1) * n))),
+            values: Array.from(
+              { length: val.size },
+              (_, i) => Array.from(r.gates!.subarray(i * n, (i + 1) * n)),
+            ),
             informative: r.informative ? Array.from(r.informative) : undefined,
           };
         }
         out.gates = { modalities: spec.modalities.map((m) => m.name), ...lastGates };
       }
       const pos = model.positionalStage();
-      const seqLen = spec.modalities.some((m) => m.kind !== "vector") ? Math.min(config.model.maxLen, 64) : 0;
+      const seqLen = spec.modalities.some((m) => m.kind !== "vector")
+        ? Math.min(config.model.maxLen, 64)
+        : 0;
       const matrix = pos && seqLen ? pos.positionalMatrix(seqLen) : null;
       if (matrix) out.positional = { kind: config.model.positional, matrix };
       return Promise.resolve(out);

@@ -75,7 +75,12 @@ function ranges(o: MultimodalSequencesOptions): [number, number][] {
 }
 
 /** Draws `n` samples. `protos[m]` holds the P and Q prototypes of frame modality m. */
-export function sequenceSamples(o: MultimodalSequencesOptions, n: number, rng: Rng, protoRng: Rng): InMemorySplit {
+export function sequenceSamples(
+  o: MultimodalSequencesOptions,
+  n: number,
+  rng: Rng,
+  protoRng: Rng,
+): InMemorySplit {
   const M = o.modalities, F = o.features;
   const protos = Array.from({ length: M }, () => [0, 1].map(() => unitVector(F, protoRng, 2)));
   const cols: ModalityColumn[] = specs(o).map((s) =>
@@ -89,8 +94,14 @@ export function sequenceSamples(o: MultimodalSequencesOptions, n: number, rng: R
     const s = rng.int(0, M);
     if (informative) informative[i] = s;
     // Order per modality: null = no events; true = A before B.
-    const orders: (boolean | null)[] = Array.from({ length: M }, (_, m) =>
-      o.mode === "switch" ? (m === s ? label === 1 : null) : o.mode === "all" ? label === 1 : rng.next() < 0.5
+    const orders: (boolean | null)[] = Array.from(
+      { length: M },
+      (_, m) =>
+        o.mode === "switch"
+          ? (m === s ? label === 1 : null)
+          : o.mode === "all"
+          ? label === 1
+          : rng.next() < 0.5,
     );
     if (o.mode === "xor") {
       const parity = orders.reduce((p, b) => p ^ (b ? 1 : 0), 0);
@@ -109,13 +120,17 @@ export function sequenceSamples(o: MultimodalSequencesOptions, n: number, rng: R
       const col = cols[m];
       if (col.kind === "tokens") {
         const seq = new Int32Array(len);
-        for (let t = 0; t < len; t++) seq[t] = t === posA ? 1 : t === posB ? 2 : rng.int(3, o.vocab);
+        for (let t = 0; t < len; t++) {
+          seq[t] = t === posA ? 1 : t === posB ? 2 : rng.int(3, o.vocab);
+        }
         col.seqs.push(seq);
       } else if (col.kind === "frames") {
         const seq = new Float32Array(len * F);
         for (let t = 0; t < len; t++) {
           const base = t === posA ? protos[m][0] : t === posB ? protos[m][1] : undefined;
-          for (let f = 0; f < F; f++) seq[t * F + f] = (base ? base[f] : 0) + o.noise * rng.normal();
+          for (let f = 0; f < F; f++) {
+            seq[t * F + f] = (base ? base[f] : 0) + o.noise * rng.normal();
+          }
         }
         col.seqs.push(seq);
       }
@@ -149,7 +164,12 @@ export const multimodalSequencesTask: Task<MultimodalSequencesOptions> = {
   create(config, o, rng) {
     const seed = o.dataSeed ?? config.seed;
     const split = (name: string, size: number) =>
-      sequenceSamples(o, size, new Rng(dataSeed(seed, `mmseq/${name}`)), new Rng(dataSeed(seed, "mmseq/protos")));
+      sequenceSamples(
+        o,
+        size,
+        new Rng(dataSeed(seed, `mmseq/${name}`)),
+        new Rng(dataSeed(seed, "mmseq/protos")),
+      );
     return Promise.resolve(multimodalRun({
       config,
       modalities: specs(o),

@@ -66,7 +66,9 @@ Deno.test("multimodal_sequences: trains a fused model end to end; checks lengths
   const losses = trainEpochs(run, config, 3);
   assert.ok(losses.every(Number.isFinite));
   const m = await run.evaluate("test");
-  for (const k of ["loss", "accuracy", "f1_macro", "gate_auc", "gate_accuracy"]) assert.ok(k in m, k);
+  for (const k of ["loss", "accuracy", "f1_macro", "gate_auc", "gate_accuracy"]) {
+    assert.ok(k in m, k);
+  }
   const ins = await run.insights!();
   assert.ok(ins.gates && ins.positional);
   run.model.dispose();

@@ -9,7 +9,9 @@ import * as tf from "@tensorflow/tfjs";
 import type { Rng } from "../engine/rng.ts";
 import type { RunConfig } from "../experiment/config.ts";
 import { type EncoderDecoder, makeModel } from "../nn/encoder_decoder.ts";
-import { paddingMask, subsequentMask, targetMask } from "../nn/masks.ts";
+import { paddingMask, targetMask } from "../nn/masks.ts";
+import { LabelSmoothing } from "../train/label_smoothing.ts";
+import { greedyDecode } from "../train/greedy.ts";
 import { sequenceAccuracy } from "../metrics/classification.ts";
 import type { MetricInfo } from "./task.ts";
 
@@ -51,11 +53,10 @@ export function targetTokens(b: Seq2SeqBatch, pad = 0): number {
 }
 
 /**
- * Label-smoothed loss in the reference's KL form (Szegedy et al., 2016; the
- * Annotated Transformer's `LabelSmoothing`): the target distribution puts
- * 1 − ε on the gold token and ε / (V − 2) on every token but the gold one and
- * padding; padding rows count nothing. Returns KL(target ‖ model) summed and
- * divided by the number of non-padding tokens. With ε = 0 this is the NLL.
+ * The label-smoothed loss per target token: the library's
+ * {@link LabelSmoothing} criterion (the reference's KL form, summed) divided
+ * by the number of non-padding targets, as the Annotated Transformer's
+ * `SimpleLossCompute` divides by `ntokens`. With ε = 0 this is the NLL.
  * `logProbs` [N, V], `gold` [N] int32.
  */
 export function labelSmoothedLoss(
@@ -65,20 +66,9 @@ export function labelSmoothedLoss(
   pad = 0,
 ): tf.Scalar {
   return tf.tidy(() => {
-    const v = logProbs.shape[1];
-    const conf = 1 - smoothing;
-    const off = v > 2 ? smoothing / (v - 2) : 0;
-    const oneHot = tf.oneHot(gold, v).toFloat();
-    let dist = tf.add(tf.mul(oneHot, conf - off), off);
-    const padCol = tf.oneHot(tf.fill([gold.shape[0]], pad, "int32"), v).toFloat();
-    dist = tf.mul(dist, tf.sub(1, padCol));
-    const keep = tf.notEqual(gold, pad).toFloat().expandDims(1);
-    dist = tf.mul(dist, keep);
-    // Σ p (log p − log q), with 0 log 0 = 0.
-    const plogp = tf.where(tf.greater(dist, 0), tf.mul(dist, tf.log(tf.maximum(dist, 1e-30))), 0);
-    const kl = tf.sum(tf.sub(plogp, tf.mul(dist, logProbs)));
-    const n = tf.maximum(tf.sum(keep), 1);
-    return tf.div(kl, n) as tf.Scalar;
+    const criterion = new LabelSmoothing(logProbs.shape[1], pad, smoothing);
+    const n = tf.maximum(tf.sum(tf.notEqual(gold, pad).toFloat()), 1);
+    return tf.div(criterion.apply(logProbs, gold), n) as tf.Scalar;
   });
 }
 
@@ -108,10 +98,9 @@ export function seq2seqLoss(
 }
 
 /**
- * Greedy decoding of a whole batch: from `start`, append the most probable
- * next token `steps` times. Returns, per row, the `steps` decoded tokens
- * (the start symbol excluded). Each step re-runs the decoder over the prefix,
- * as the reference's `greedy_decode`.
+ * Greedy decoding of a whole batch with the library's {@link greedyDecode}:
+ * from `start`, append the most probable next token `steps` times. Returns,
+ * per row, the `steps` decoded tokens (the start symbol excluded).
  */
 export function greedyDecodeBatch(
   model: EncoderDecoder,
@@ -122,31 +111,14 @@ export function greedyDecodeBatch(
   start: number,
   pad = 0,
 ): Int32Array[] {
-  const out = new Int32Array(rows * (steps + 1));
-  for (let r = 0; r < rows; r++) out[r * (steps + 1)] = start;
-  tf.tidy(() => {
+  const ids = tf.tidy(() => {
     const s = tf.tensor2d(src, [rows, srcLen], "int32");
-    const srcMask = paddingMask(s, pad);
-    const memory = model.encode(s, srcMask);
-    for (let i = 1; i <= steps; i++) {
-      const next = tf.tidy(() => {
-        const ys = tf.tensor2d(prefix(out, rows, steps + 1, i), [rows, i], "int32");
-        const h = model.decode(memory, srcMask, ys, subsequentMask(i));
-        const last = tf.slice(h, [0, i - 1, 0], [rows, 1, -1]).reshape([rows, -1]);
-        return tf.argMax(model.generator.apply(last), -1);
-      });
-      const ids = next.dataSync();
-      next.dispose();
-      for (let r = 0; r < rows; r++) out[r * (steps + 1) + i] = ids[r];
-    }
+    return greedyDecode(model, s, paddingMask(s, pad), steps + 1, start);
   });
-  return Array.from({ length: rows }, (_, r) => out.slice(r * (steps + 1) + 1, (r + 1) * (steps + 1)));
-}
-
-function prefix(buf: Int32Array, rows: number, width: number, len: number): Int32Array {
-  const p = new Int32Array(rows * len);
-  for (let r = 0; r < rows; r++) p.set(buf.subarray(r * width, r * width + len), r * len);
-  return p;
+  const flat = ids.dataSync() as Int32Array;
+  ids.dispose();
+  const w = steps + 1;
+  return Array.from({ length: rows }, (_, r) => flat.slice(r * w + 1, (r + 1) * w));
 }
 
 /** The targets `tgt[:, 1:]` of a batch, one array per row. */

@@ -18,7 +18,10 @@ export function testConfig(input: Record<string, unknown>): RunConfig {
 }
 
 /** Builds a task run from a config: options parsed, `check` applied, then `create`. */
-export async function createRun<O>(task: Task<O>, config: RunConfig): Promise<{ run: TaskRun; options: O }> {
+export async function createRun<O>(
+  task: Task<O>,
+  config: RunConfig,
+): Promise<{ run: TaskRun; options: O }> {
   const { name: _name, ...rest } = config.task;
   const options = task.options.parse(rest);
   const errs = task.check?.(config, options) ?? [];

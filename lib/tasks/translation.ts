@@ -15,7 +15,7 @@ import { z } from "zod";
 import { Rng } from "../engine/rng.ts";
 import { DataError } from "../data/errors.ts";
 import { readAlignedPairs, readTsvPairs, type SentencePair } from "../data/text.ts";
-import { type Tokenizer, WordTokenizer, wordTokenize } from "../data/tokenizer.ts";
+import { type Tokenizer, wordTokenize, WordTokenizer } from "../data/tokenizer.ts";
 import { BpeTokenizer, learnBpe } from "../data/bpe.ts";
 import { BOS, EOS, Vocab } from "../data/vocab.ts";
 import { lengthBuckets } from "../data/batching.ts";
@@ -80,7 +80,9 @@ export interface PreparedCorpus {
 /** Learns tokenizers and vocabularies from training pairs. */
 export function prepareCorpus(train: SentencePair[], o: TranslationOptions): PreparedCorpus {
   const tok = (texts: string[]): Tokenizer =>
-    o.tokenizer === "bpe" ? new BpeTokenizer(learnBpe(texts, o.bpeMerges, o.lowercase), o.lowercase) : new WordTokenizer(o.lowercase);
+    o.tokenizer === "bpe"
+      ? new BpeTokenizer(learnBpe(texts, o.bpeMerges, o.lowercase), o.lowercase)
+      : new WordTokenizer(o.lowercase);
   const srcTok = tok(train.map((p) => p.src)), tgtTok = tok(train.map((p) => p.tgt));
   const srcVocab = Vocab.build(train.map((p) => srcTok.encode(p.src)), o.minFreq);
   const tgtVocab = Vocab.build(train.map((p) => tgtTok.encode(p.tgt)), o.minFreq);
@@ -107,8 +109,16 @@ export const translationTask: Task<TranslationOptions> = {
   options: TranslationOptions,
   metrics: [
     { name: "loss", higherIsBetter: false, description: "label-smoothed loss per target token" },
-    { name: "bleu", higherIsBetter: true, description: "corpus BLEU-4 (0–100) of greedy decodes, on words" },
-    { name: "exact_match", higherIsBetter: true, description: "fraction of sentences decoded exactly" },
+    {
+      name: "bleu",
+      higherIsBetter: true,
+      description: "corpus BLEU-4 (0–100) of greedy decodes, on words",
+    },
+    {
+      name: "exact_match",
+      higherIsBetter: true,
+      description: "fraction of sentences decoded exactly",
+    },
   ],
   primary: "bleu",
   check(config, o) {
@@ -120,7 +130,7 @@ export const translationTask: Task<TranslationOptions> = {
     const testPairs = o.test ? await readSplit(o.test) : undefined;
     const prep = prepareCorpus(trainPairs, o);
     const all = prep.encode(trainPairs);
-    const keep = all.src.map((s, i) => i).filter((i) =>
+    const keep = all.src.map((_s, i) => i).filter((i) =>
       all.src[i].length <= o.maxLength + 2 && all.tgt[i].length <= o.maxLength + 2
     );
     if (!keep.length) {
@@ -140,12 +150,15 @@ export const translationTask: Task<TranslationOptions> = {
     const evalSet = (pairs: SentencePair[]) => {
       const enc = prep.encode(pairs);
       // Sources and targets past maxLength are cut (BLEU still scores the whole reference).
-      const cut = (s: number[]) => s.length <= o.maxLength + 2 ? s : [...s.slice(0, o.maxLength + 1), EOS];
+      const cut = (s: number[]) =>
+        s.length <= o.maxLength + 2 ? s : [...s.slice(0, o.maxLength + 1), EOS];
       enc.src = enc.src.map(cut);
       enc.tgt = enc.tgt.map(cut);
       const order = lengthBuckets(pairs.length, (i) => enc.src[i].length, EVAL_BATCH);
       return {
-        batches: order.map((idx) => makeSeq2SeqBatch(idx.map((i) => enc.src[i]), idx.map((i) => enc.tgt[i]))),
+        batches: order.map((idx) =>
+          makeSeq2SeqBatch(idx.map((i) => enc.src[i]), idx.map((i) => enc.tgt[i]))
+        ),
         refs: order.map((idx) => idx.map((i) => wordTokenize(pairs[i].tgt, o.lowercase))),
       };
     };
@@ -164,7 +177,9 @@ export const translationTask: Task<TranslationOptions> = {
       evaluate(split) {
         const set = sets[split];
         if (!set) {
-          return Promise.reject(new Error(`translation has no ${split} split: set task.${split} to its files`));
+          return Promise.reject(
+            new Error(`translation has no ${split} split: set task.${split} to its files`),
+          );
         }
         let lossSum = 0, tokens = 0, exact = 0, n = 0;
         const hyps: string[][] = [], refs: string[][][] = [];
@@ -196,7 +211,13 @@ export const translationTask: Task<TranslationOptions> = {
         const b = sets.val.batches[0];
         const sample = Array.from(b.src.slice(0, b.srcLen)).filter((id) => id !== 0);
         return Promise.resolve(
-          seq2seqInsights(model, config, sample, (id) => prep.srcVocab.itos[id], Math.min(o.maxLength + 2, 64)),
+          seq2seqInsights(
+            model,
+            config,
+            sample,
+            (id) => prep.srcVocab.itos[id],
+            Math.min(o.maxLength + 2, 64),
+          ),
         );
       },
     };

@@ -71,7 +71,10 @@ Deno.test("translation: bad corpora fail early with the file and line", async ()
     /bad\.tsv: line 2: expected "source<TAB>target", got "no tab here"/,
   );
   await assert.rejects(
-    attempt({ train: { tsv: `${dir}/train.tsv` }, val: { source: `${dir}/val.en`, target: `${dir}/short.fr` } }),
+    attempt({
+      train: { tsv: `${dir}/train.tsv` },
+      val: { source: `${dir}/val.en`, target: `${dir}/short.fr` },
+    }),
     /short\.fr: lines: has 1 lines but the source .*val\.en has 60/,
   );
   await assert.rejects(

@@ -6,9 +6,11 @@
  *
  *   loss = Σ_n Σ_v q_nv (log q_nv − x_nv),  x = log p (the generator's output).
  *
- * Unlike the reference, rows are masked with a multiplication, so a batch with
- * no padding at all is handled (the reference's `index_fill_` with an empty
- * index is a known failure).
+ * Rows whose target is padding are zeroed by multiplying with a row mask. The
+ * reference zeroes them with `index_fill_(0, nonzero(target == pad).squeeze(), 0)`,
+ * whose index is empty when a batch has no padding (and 0-d with exactly one
+ * padding row), which older PyTorch releases rejected; the mask form is
+ * correct for every batch, and the no-padding case is in the parity fixtures.
  *
  * @module
  */

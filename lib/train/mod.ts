@@ -8,3 +8,6 @@ export * from "./noam.ts";
 export * from "./losses.ts";
 export * from "./label_smoothing.ts";
 export * from "./greedy.ts";
+export * from "./checkpoint.ts";
+export * from "./loop.ts";
+export * from "./beam.ts";

@@ -14,7 +14,7 @@ import { Adam } from "./adam.ts";
 // deno-lint-ignore no-explicit-any
 type Fx = any;
 
-for (const backend of ["wasm", "cpu"] as const) {
+for (const backend of ["wasm", "cpu", "auto"] as const) {
   Deno.test(`parity [${backend}] LabelSmoothing: KL(sum), padding rows and no-padding batch`, async () => {
     await selectBackend(backend);
     const fx: Fx = loadFixture("label_smoothing");
@@ -32,7 +32,7 @@ for (const backend of ["wasm", "cpu"] as const) {
     }
   });
 
-  Deno.test(`parity [${backend}] Adam with a Noam rate per step matches torch.optim.Adam`, async () => {
+  Deno.test(`parity [${backend}] Adam (Noam rate per step) and AdamW match torch.optim`, async () => {
     await selectBackend(backend);
     const fx: Fx = loadFixture("noam_adam");
     const a = fx.adam;
@@ -53,6 +53,21 @@ for (const backend of ["wasm", "cpu"] as const) {
     opt.dispose();
     w.dispose();
     b.dispose();
+
+    const aw = fx.adamw;
+    const w2 = tf.variable(tensor(aw.init.w));
+    const optW = new Adam([["w", w2]], {
+      beta1: aw.betas[0],
+      beta2: aw.betas[1],
+      epsilon: aw.eps,
+      weightDecay: aw.weightDecay,
+    });
+    for (const [i, s] of (aw.steps as Fx[]).entries()) {
+      tf.tidy(() => optW.apply({ w: tensor(s.grads.w) }, s.lr));
+      assertClose(w2, s.params.w, `AdamW step ${i + 1}`, 1e-5, 1e-5);
+    }
+    optW.dispose();
+    w2.dispose();
   });
 }
 

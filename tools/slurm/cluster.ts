@@ -34,7 +34,7 @@ export interface TestCluster {
 const BINARIES = ["munged", "mungekey", "slurmctld", "slurmd", "sbatch", "squeue", "scontrol"];
 
 /**
- * Why a cluster cannot be started here (missing packages), or undefined.
+ * Why a cluster cannot be started here (missing packages, not root), or undefined.
  * CI installs them: `apt-get install -y slurmctld slurmd slurm-client munge`.
  */
 export async function slurmMissing(): Promise<string | undefined> {
@@ -47,10 +47,15 @@ export async function slurmMissing(): Promise<string | undefined> {
     ).catch(() => false);
     if (!found) missing.push(b);
   }
-  return missing.length
-    ? `Slurm test cluster unavailable: ${missing.join(", ")} not installed ` +
-      `(apt-get install -y slurmctld slurmd slurm-client munge)`
-    : undefined;
+  if (missing.length) {
+    return `Slurm test cluster unavailable: ${missing.join(", ")} not installed ` +
+      `(apt-get install -y slurmctld slurmd slurm-client munge)`;
+  }
+  if (Deno.uid() !== 0) {
+    return "Slurm test cluster unavailable: its daemons run as root (SlurmUser=root); " +
+      "run the tests as root, as CI does";
+  }
+  return undefined;
 }
 
 /** Starts a cluster in a new temporary folder; throws with the daemons' log tail on failure. */

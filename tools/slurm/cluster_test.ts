@@ -9,13 +9,11 @@ import { slurmMissing, startCluster } from "./cluster.ts";
 const missing = await slurmMissing();
 if (missing) console.log(`tools/slurm/cluster_test.ts skipped: ${missing}`);
 
-function alive(pid: number): boolean {
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch {
-    return false;
-  }
+/** Whether a process exists (`kill -0`; /proc needs --allow-all in Deno 2). */
+async function alive(pid: number): Promise<boolean> {
+  const o = await new Deno.Command("bash", { args: ["-c", `kill -0 ${pid}`], stderr: "null" })
+    .output();
+  return o.code === 0;
 }
 
 async function waitFor(what: string, cond: () => Promise<boolean>, seconds = 30): Promise<void> {
@@ -62,17 +60,19 @@ Deno.test({
         }
       });
       const jobPid = Number((await Deno.readTextFile(pidFile)).trim());
-      assert.ok(alive(jobPid));
+      assert.ok(await alive(jobPid));
       const daemons = ["slurmctld.pid", "slurmd.pid", "munge/munged.pid"].map((f) =>
         Number(Deno.readTextFileSync(join(a.dir, f)).trim())
       );
-      for (const pid of daemons) assert.ok(alive(pid), `daemon ${pid} not running`);
+      for (const pid of daemons) assert.ok(await alive(pid), `daemon ${pid} not running`);
       // An impossible request is refused at once (EnforcePartLimits=ALL), not queued forever.
       const tooBig = await a.run("sbatch", ["--mem=999999999", "--wrap=true"]);
       assert.notEqual(tooBig.code, 0);
 
       await a.stop();
-      for (const pid of [...daemons, jobPid]) assert.ok(!alive(pid), `pid ${pid} survived stop`);
+      for (const pid of [...daemons, jobPid]) {
+        assert.ok(!(await alive(pid)), `pid ${pid} survived stop`);
+      }
       await assert.rejects(Deno.stat(a.dir));
 
       // The other cluster still answers and runs jobs.

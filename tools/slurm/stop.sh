@@ -52,13 +52,12 @@ stop_pid "$(pid_of "$DIR/munge/munged.pid")"
 # 3. Leftover job steps and job processes of this cluster only: slurmstepd processes and
 #    processes carrying SLURM_JOB_ID, whose environment has SLURM_CONF=DIR/slurm.conf.
 if [ -f "$CONF" ]; then
-  for env in /proc/[0-9]*/environ; do
+  for env in $(grep -lzxF "SLURM_CONF=$CONF" /proc/[0-9]*/environ 2>/dev/null); do
     pid=${env#/proc/}
     pid=${pid%/environ}
     [ "$pid" = "$$" ] && continue
-    vars=$(tr '\0' '\n' 2>/dev/null <"$env") || continue
-    grep -qxF "SLURM_CONF=$CONF" <<<"$vars" || continue
-    if grep -q '^SLURM_JOB_ID=' <<<"$vars" || grep -q '^slurmstepd' "/proc/$pid/cmdline" 2>/dev/null; then
+    if grep -qz '^SLURM_JOB_ID=' "$env" 2>/dev/null ||
+      grep -qz '^slurmstepd' "/proc/$pid/cmdline" 2>/dev/null; then
       kill -KILL "$pid" 2>/dev/null || true
     fi
   done

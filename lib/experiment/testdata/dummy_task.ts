@@ -42,7 +42,10 @@ class Regressor extends Module {
 
   constructor(dim: number, rng: Rng) {
     super();
-    this.weight = this.param("weight", tf.tensor2d(Array.from({ length: dim }, () => [rng.normal() * 0.1]), [dim, 1]).transpose());
+    this.weight = this.param(
+      "weight",
+      tf.tensor2d(Array.from({ length: dim }, () => [rng.normal() * 0.1]), [dim, 1]).transpose(),
+    );
     this.bias = this.param("bias", tf.zeros([1]));
     this.noise = rng.fork();
   }

@@ -1,0 +1,293 @@
+import assert from "node:assert/strict";
+import { main } from "../cli/exp.ts";
+import { loadCheckpoint } from "../train/checkpoint.ts";
+import { appendLines, countLines, truncateLines } from "./atomic.ts";
+import type { StatusRecord } from "./results.ts";
+import { WORKER_PERMISSIONS } from "./sweep.ts";
+import { loadExperiment } from "./validate.ts";
+
+const DUMMY = new URL("./testdata/dummy_task.ts", import.meta.url).href;
+const SCHEMA = new URL("./schema.ts", import.meta.url).href;
+const CLI = new URL("../../cli.ts", import.meta.url).pathname;
+const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
+
+/** Writes a dummy-task experiment into a fresh folder; returns the file and a results root. */
+async function experiment(body: string): Promise<{ dir: string; file: string; results: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "fuselab-run-" });
+  const file = `${dir}/exp.ts`;
+  await Deno.writeTextFile(
+    file,
+    `import { defineExperiment } from "${SCHEMA}";
+import { dummyTask } from "${DUMMY}";
+export const tasks = [dummyTask];
+export default defineExperiment({
+  backend: "cpu",
+  train: { lr: { schedule: "constant", value: 0.05 }, logEvery: 2 },
+${body}
+});
+`,
+  );
+  return { dir, file, results: `${dir}/results` };
+}
+
+/** Runs the CLI in this process, quietly; returns its exit status. */
+async function exp(...args: string[]): Promise<number> {
+  const log = console.log;
+  console.log = () => {};
+  const write = Deno.stdout.writeSync;
+  Deno.stdout.writeSync = (b: Uint8Array) => b.length;
+  try {
+    return await main([...args, "--plain", "--no-report"]);
+  } finally {
+    console.log = log;
+    Deno.stdout.writeSync = write;
+  }
+}
+
+/** metrics.jsonl without the wall-clock fields. */
+async function metrics(runDir: string): Promise<Record<string, unknown>[]> {
+  const text = await Deno.readTextFile(`${runDir}/metrics.jsonl`);
+  return text.trim().split("\n").map((l) => {
+    const { time: _t, itemsPerS: _i, ...rest } = JSON.parse(l);
+    return rest;
+  });
+}
+
+async function status(runDir: string): Promise<StatusRecord> {
+  return JSON.parse(await Deno.readTextFile(`${runDir}/status.json`));
+}
+
+/** Every file of a folder → its bytes. */
+async function snapshot(dir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const walk = async (d: string) => {
+    for await (const e of Deno.readDir(d)) {
+      const p = `${d}/${e.name}`;
+      if (e.isDirectory) await walk(p);
+      else out.set(p, Array.from(await Deno.readFile(p)).join(","));
+    }
+  };
+  await walk(dir);
+  return out;
+}
+
+async function plan(file: string, results: string) {
+  const loaded = await loadExperiment(file, { resultsRoot: results });
+  return { loaded, dirs: loaded.plan.runs.map((r) => `${loaded.experimentDir}/runs/${r.id}`) };
+}
+
+Deno.test("atomic: truncateLines drops later lines and a partial last line", async () => {
+  const dir = await Deno.makeTempDir();
+  const f = `${dir}/m.jsonl`;
+  await appendLines(f, ["a", "b", "c"]);
+  await Deno.writeTextFile(f, '{"partial', { append: true });
+  assert.equal(await countLines(f), 3);
+  await truncateLines(f, 2);
+  assert.equal(await Deno.readTextFile(f), "a\nb\n");
+  await assert.rejects(truncateLines(f, 5), /has 2 complete lines, the checkpoint expects 5/);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("runner: writes the results layout, and the same config and seed give identical metrics", async () => {
+  const { dir, file, results } = await experiment(`  name: "det",
+  task: { name: "dummy_linear" },
+  train: { epochs: 3, lr: { schedule: "constant", value: 0.05 }, logEvery: 2, checkpointEvery: 1 },
+  axes: { "task.dim": [3, 5] },
+  seeds: [0, 1],`);
+  assert.equal(await exp(file, "--results", results), 0);
+  assert.equal(await exp(file, "--results", `${results}2`), 0);
+  const a = await plan(file, results), b = await plan(file, `${results}2`);
+  assert.equal(a.dirs.length, 4);
+  const manifest = JSON.parse(await Deno.readTextFile(`${a.loaded.experimentDir}/manifest.json`));
+  assert.deepEqual(
+    manifest.runs.map((r: { id: string }) => r.id),
+    a.loaded.plan.runs.map((r) => r.id),
+  );
+  assert.deepEqual(manifest.primary, { metric: "test/mse", higherIsBetter: false });
+  for (let i = 0; i < 4; i++) {
+    for (
+      const f of [
+        "config.json",
+        "env.json",
+        "metrics.jsonl",
+        "status.json",
+        "checkpoint.safetensors",
+        "artifacts/weights.json",
+      ]
+    ) {
+      await Deno.stat(`${a.dirs[i]}/${f}`);
+    }
+    const m = await metrics(a.dirs[i]);
+    assert.deepEqual(m, await metrics(b.dirs[i]), `run ${i}: metrics differ between two runs`);
+    // 3 epochs × 4 steps, a train line every 2 steps, val after epochs 1, 2, 3, test at the end.
+    assert.deepEqual(m.map((l) => `${l.split}@${l.step}`), [
+      "train@2",
+      "train@4",
+      "val@4",
+      "train@6",
+      "train@8",
+      "val@8",
+      "train@10",
+      "train@12",
+      "val@12",
+      "test@12",
+    ]);
+    const s = await status(a.dirs[i]);
+    assert.equal(s.state, "done");
+    assert.equal(s.step, 12);
+    assert.equal(s.attempts, 1);
+    assert.equal(typeof s.final?.["test/mse"], "number");
+    assert.equal(s.final?.["test/mse"], m[m.length - 1].mse);
+  }
+  // Different seeds differ.
+  assert.notDeepEqual(await metrics(a.dirs[0]), await metrics(a.dirs[1]));
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("runner: a NaN loss marks the run diverged with its step, and the sweep goes on", async () => {
+  const { dir, file, results } = await experiment(`  name: "nan",
+  task: { name: "dummy_linear" },
+  train: { epochs: 2, lr: { schedule: "constant", value: 0.05 } },
+  axes: { "task.nanAtStep": [3, 1000] },`);
+  assert.equal(await exp(file, "--results", results), 0);
+  const { dirs } = await plan(file, results);
+  const bad = await status(dirs[0]);
+  assert.equal(bad.state, "diverged");
+  assert.match(bad.error ?? "", /training loss became NaN at step 3 \(epoch 1/);
+  assert.equal((await status(dirs[1])).state, "done");
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("runner: failed runs are kept unless --retry-failed; --force restarts a run", async () => {
+  const { dir, file, results } = await experiment(`  name: "fail",
+  task: { name: "dummy_linear" },
+  train: { epochs: 1, lr: { schedule: "constant", value: 0.05 } },
+  axes: { "task.fail": [false, true] },`);
+  assert.equal(await exp(file, "--results", results), 1);
+  const { dirs, loaded } = await plan(file, results);
+  const failed = await status(dirs[1]);
+  assert.equal(failed.state, "failed");
+  assert.match(failed.error ?? "", /dummy task asked to fail/);
+  const before = await snapshot(dirs[1]);
+  const done = await snapshot(dirs[0]);
+  assert.equal(await exp(file, "--results", results), 1);
+  assert.deepEqual(await snapshot(dirs[1]), before, "a failed run is left alone");
+  assert.equal(await exp(file, "--results", results, "--retry-failed"), 1);
+  assert.equal((await status(dirs[1])).attempts, 2);
+  assert.deepEqual(await snapshot(dirs[0]), done, "a done run is never touched");
+  assert.equal(await exp(file, "--results", results, "--force", loaded.plan.runs[0].id), 1);
+  assert.equal((await status(dirs[0])).attempts, 1);
+  assert.equal((await status(dirs[0])).state, "done");
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("runner: a sweep killed with SIGKILL resumes: done runs untouched, no metrics line duplicated or lost", async () => {
+  const body = `  name: "kill",
+  task: { name: "dummy_linear", sleepMs: 50 },
+  train: { epochs: 6, lr: { schedule: "constant", value: 0.05 }, logEvery: 1 },
+  axes: { "task.dim": [3, 4] },`;
+  const { dir, file, results } = await experiment(body);
+  const { dirs } = await plan(file, results);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      ...WORKER_PERMISSIONS,
+      "--config",
+      CONFIG,
+      CLI,
+      "exp",
+      file,
+      "--results",
+      results,
+      "--no-report",
+    ],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  // Kill once the second run has written its first checkpoint.
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const ckpt = await loadCheckpoint(`${dirs[1]}/checkpoint.safetensors`).catch(() => undefined);
+    if (ckpt) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  child.kill("SIGKILL");
+  await child.status;
+  assert.equal((await status(dirs[0])).state, "done");
+  assert.equal((await status(dirs[1])).state, "running", "killed mid-run");
+  const ckpt = await loadCheckpoint(`${dirs[1]}/checkpoint.safetensors`);
+  assert.ok(ckpt && ckpt.meta.step >= 4 && ckpt.meta.step < 24, "killed after a checkpoint");
+  const first = await snapshot(dirs[0]);
+
+  assert.equal(await exp(file, "--results", results), 0);
+  assert.deepEqual(await snapshot(dirs[0]), first, "the completed run is byte-identical");
+  const resumed = await status(dirs[1]);
+  assert.equal(resumed.state, "done");
+  assert.equal(resumed.attempts, 2);
+  // The resumed run's metrics equal an uninterrupted run's, line for line.
+  const ref = await experiment(body);
+  assert.equal(await exp(ref.file, "--results", ref.results, "--only", "dim=4"), 0);
+  const refDirs = (await plan(ref.file, ref.results)).dirs;
+  const got = await metrics(dirs[1]);
+  assert.deepEqual(got, await metrics(refDirs[1]));
+  assert.equal(got.filter((l) => l.split === "train").length, 24);
+  await Deno.remove(dir, { recursive: true });
+  await Deno.remove(ref.dir, { recursive: true });
+});
+
+Deno.test("runner: --jobs 2 gives the same results as --jobs 1", async () => {
+  const { dir, file, results } = await experiment(`  name: "jobs",
+  task: { name: "dummy_linear" },
+  train: { epochs: 2, lr: { schedule: "constant", value: 0.05 } },
+  axes: { "task.dim": [2, 3, 4] },`);
+  assert.equal(await exp(file, "--results", results, "--jobs", "2"), 0);
+  assert.equal(await exp(file, "--results", `${results}1`, "--jobs", "1"), 0);
+  const a = await plan(file, results), b = await plan(file, `${results}1`);
+  for (let i = 0; i < a.dirs.length; i++) {
+    assert.deepEqual(await metrics(a.dirs[i]), await metrics(b.dirs[i]));
+    const [sa, sb] = [await status(a.dirs[i]), await status(b.dirs[i])];
+    assert.equal(sa.state, "done");
+    assert.deepEqual(sa.final, sb.final);
+  }
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("cli: --dry-run prints the plan and runs nothing; --only and --run-index select runs", async () => {
+  const { dir, file, results } = await experiment(`  name: "dry",
+  task: { name: "dummy_linear" },
+  train: { epochs: 1, lr: { schedule: "constant", value: 0.05 } },
+  axes: { "model.positional": ["sinusoid", "none"], "task.dim": [2, 3] },
+  seeds: 2,`);
+  const out: string[] = [];
+  const log = console.log;
+  console.log = (...a: unknown[]) => out.push(a.join(" "));
+  try {
+    assert.equal(
+      await main([file, "--results", results, "--dry-run", "--only", "positional=none"]),
+      0,
+    );
+  } finally {
+    console.log = log;
+  }
+  const text = out.join("\n");
+  const { loaded } = await plan(file, results);
+  assert.match(text, /dry: 4 runs \(2 variants × 2 seeds, filtered from 8\)/);
+  assert.match(text, /#\s+id\s+model\.positional\s+task\.dim\s+seed\s+state/);
+  for (const r of loaded.plan.runs) {
+    const row = new RegExp(
+      `${r.index}\\s+${r.id}\\s+${r.variant["model.positional"]}\\s+${
+        r.variant["task.dim"]
+      }\\s+${r.seed}\\s+pending`,
+    );
+    if (r.variant["model.positional"] === "none") assert.match(text, row);
+    else assert.doesNotMatch(text, new RegExp(r.id));
+  }
+  await assert.rejects(Deno.stat(results), Deno.errors.NotFound);
+  assert.equal(await exp(file, "--results", results, "--run-index", "5"), 0);
+  const ran = [];
+  for await (const e of Deno.readDir(`${results}/dry/runs`)) ran.push(e.name);
+  assert.deepEqual(ran, [loaded.plan.runs[5].id]);
+  assert.equal(await exp(file, "--results", results, "--run-index", "8"), 2);
+  assert.equal(await exp(file, "--results", results, "--only", "positional=rope"), 2);
+  await Deno.remove(dir, { recursive: true });
+});
