@@ -9,3 +9,7 @@ export * from "./lib/train/mod.ts";
 export * from "./lib/experiment/mod.ts";
 export * from "./lib/tasks/mod.ts";
 export * from "./lib/fusion/mod.ts";
+export * from "./lib/data/mod.ts";
+export * from "./lib/metrics/mod.ts";
+export * from "./lib/models/mod.ts";
+export * from "./lib/launch/mod.ts";

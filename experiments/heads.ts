@@ -16,7 +16,7 @@ export default defineExperiment({
   train: {
     epochs: 15,
     batchSize: 64,
-    lr: { schedule: "noam", factor: 1, warmup: 100 },
+    lr: { schedule: "noam", factor: 0.7, warmup: 40 },
     gradClip: 1,
     logEvery: 10,
     evalEvery: 3,

@@ -18,7 +18,7 @@ import { exists } from "../experiment/atomic.ts";
 import type { LaunchContext, LauncherModule } from "../experiment/launch.ts";
 import { formatValue, type PlannedRun } from "../experiment/plan.ts";
 import type { RunState, StatusRecord } from "../experiment/results.ts";
-import { executeRun, isLive, runDir } from "../experiment/run.ts";
+import { executeRun, isLive, readStatus, runDir } from "../experiment/run.ts";
 import {
   decide,
   planStatuses,
@@ -217,7 +217,6 @@ async function workerCommand(
   retryFailed: boolean,
 ): Promise<number> {
   const dir = runDir(loaded.experimentDir, run.id);
-  const { readStatus } = await import("../experiment/run.ts");
   const action = decide(await readStatus(dir), forced, retryFailed);
   if (action === "skip") return 0;
   let last = 0;

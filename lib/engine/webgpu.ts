@@ -156,9 +156,23 @@ function describeAdapter(info: GpuAdapterInfo): string {
  * Looks for a WebGPU adapter without starting any TF.js backend.
  * `software` is true for llvmpipe/lavapipe/SwiftShader or a fallback adapter.
  */
+/**
+ * Mesa's Vulkan drivers print "XDG_RUNTIME_DIR is invalid" to stderr on every
+ * adapter request when the variable is unset (headless machines, CI); give
+ * them a private empty folder instead.
+ */
+function quietVulkanLoader(): void {
+  try {
+    if (!Deno.env.get("XDG_RUNTIME_DIR")) Deno.env.set("XDG_RUNTIME_DIR", Deno.makeTempDirSync());
+  } catch {
+    // Without env or write permission the message is only noise.
+  }
+}
+
 export async function probeWebGPU(): Promise<WebGPUProbe> {
   const gpu = gpuNavigator();
   if (!gpu) return { ok: false, why: "navigator.gpu is missing (this Deno has no WebGPU)" };
+  quietVulkanLoader();
   let adapter: GpuAdapter | null;
   try {
     adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });

@@ -11,7 +11,7 @@
  *     env.json                    EnvRecord: Deno, tfjs, backend, machine, code version
  *     metrics.jsonl               MetricsLine per line, appended while training
  *     status.json                 StatusRecord: state, timings, final metrics, error
- *     checkpoint.safetensors      parameters + optimizer moments (+ checkpoint.json: step, epoch, rng)
+ *     checkpoint.safetensors      parameters, Adam moments; metadata: step, epoch, rng, line count
  *     artifacts/<name>.json       model insight (see ARTIFACTS)
  * results/index.html              every experiment
  * ```

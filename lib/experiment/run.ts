@@ -6,6 +6,7 @@
  *
  * @module
  */
+import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { selectBackend } from "../engine/backend.ts";
 import { Rng } from "../engine/rng.ts";
@@ -135,12 +136,17 @@ export async function executeRun(opts: ExecuteOptions): Promise<StatusRecord> {
     taskRun = await task.create(config, options, rng);
     const model = taskRun.model;
     const t = config.train;
-    adam = new Adam(model.trainableParameters(), {
-      beta1: t.beta1,
-      beta2: t.beta2,
-      epsilon: t.epsilon,
-      weightDecay: t.weightDecay,
+    // tidy frees the temporaries Adam's constructor makes for its moments (variables survive).
+    let optimizer: Adam | undefined;
+    tf.tidy(() => {
+      optimizer = new Adam(model.trainableParameters(), {
+        beta1: t.beta1,
+        beta2: t.beta2,
+        epsilon: t.epsilon,
+        weightDecay: t.weightDecay,
+      });
     });
+    adam = optimizer!;
     const rngs = collectRngs(rng, taskRun);
     let start: LoopPosition = { step: 0, epoch: 0, trainSeconds: 0 };
     const ckpt = await loadCheckpoint(paths.checkpoint);

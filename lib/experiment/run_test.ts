@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
 import { main } from "../cli/exp.ts";
 import { loadCheckpoint } from "../train/checkpoint.ts";
 import { appendLines, countLines, truncateLines } from "./atomic.ts";
@@ -94,7 +95,9 @@ Deno.test("runner: writes the results layout, and the same config and seed give 
   train: { epochs: 3, lr: { schedule: "constant", value: 0.05 }, logEvery: 2, checkpointEvery: 1 },
   axes: { "task.dim": [3, 5] },
   seeds: [0, 1],`);
+  const tensors = tf.memory().numTensors;
   assert.equal(await exp(file, "--results", results), 0);
+  assert.equal(tf.memory().numTensors, tensors, "a sweep frees every tensor it made");
   assert.equal(await exp(file, "--results", `${results}2`), 0);
   const a = await plan(file, results), b = await plan(file, `${results}2`);
   assert.equal(a.dirs.length, 4);
@@ -289,5 +292,93 @@ Deno.test("cli: --dry-run prints the plan and runs nothing; --only and --run-ind
   assert.deepEqual(ran, [loaded.plan.runs[5].id]);
   assert.equal(await exp(file, "--results", results, "--run-index", "8"), 2);
   assert.equal(await exp(file, "--results", results, "--only", "positional=rope"), 2);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("cli: status shows each run's state, step and primary metric; --launcher must exist", async () => {
+  const { dir, file, results } = await experiment(`  name: "st",
+  task: { name: "dummy_linear" },
+  train: { epochs: 1, lr: { schedule: "constant", value: 0.05 } },
+  axes: { "task.fail": [false, true] },`);
+  assert.equal(await exp(file, "--results", results), 1);
+  const { loaded } = await plan(file, results);
+  const out: string[] = [];
+  const log = console.log;
+  console.log = (...a: unknown[]) => out.push(a.join(" "));
+  try {
+    assert.equal(await main(["status", file, "--results", results]), 0);
+  } finally {
+    console.log = log;
+  }
+  const text = out.join("\n");
+  const [ok, bad] = loaded.plan.runs;
+  const okStatus = await status(`${loaded.experimentDir}/runs/${ok.id}`);
+  const mse = String(Number(okStatus.final!["test/mse"].toPrecision(4)));
+  assert.match(text, /#\s+id\s+task\.fail\s+seed\s+state\s+step\s+test\/mse\s+note/);
+  assert.match(text, new RegExp(`0\\s+${ok.id}\\s+false\\s+0\\s+done\\s+4/4\\s+${mse}`));
+  assert.match(
+    text,
+    new RegExp(`1\\s+${bad.id}\\s+true\\s+0\\s+failed\\s+.*dummy task asked to fail`),
+  );
+  assert.match(text, /st: 1 done, 1 failed of 2 runs/);
+  const err: string[] = [];
+  const error = console.error;
+  console.error = (...a: unknown[]) => err.push(a.join(" "));
+  try {
+    assert.equal(await main([file, "--results", results, "--launcher", "nosuch"]), 2);
+  } finally {
+    console.error = error;
+  }
+  assert.deepEqual(err, ["--launcher nosuch: lib/launch/nosuch.ts does not exist"]);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("runner: budgets stop training (maxSteps mid-epoch, timeLimitS) and still evaluate", async () => {
+  const { dir, file, results } = await experiment(`  name: "budget",
+  task: { name: "dummy_linear" },
+  train: { epochs: 50, maxSteps: 6, lr: { schedule: "constant", value: 0.05 }, logEvery: 2 },
+  axes: { "task.sleepMs": [0, 40], "train.timeLimitS": [1000, 0.2] },
+  exclude: [{ "task.sleepMs": 0, "train.timeLimitS": 0.2 }, { "task.sleepMs": 40, "train.timeLimitS": 1000 }],`);
+  assert.equal(await exp(file, "--results", results), 0);
+  const { dirs } = await plan(file, results);
+  const bySteps = await status(dirs[0]);
+  assert.equal(bySteps.state, "done");
+  assert.equal(bySteps.stoppedBy, "maxSteps");
+  assert.equal(bySteps.step, 6);
+  const m = await metrics(dirs[0]);
+  assert.deepEqual(m.slice(-2).map((l) => [l.split, l.step, l.epoch]), [["val", 6, 1.5], [
+    "test",
+    6,
+    1.5,
+  ]]);
+  const byTime = await status(dirs[1]);
+  assert.equal(byTime.state, "done");
+  assert.equal(byTime.stoppedBy, "timeLimit");
+  assert.ok(byTime.step! < 50 * 4);
+  assert.equal((await metrics(dirs[1])).at(-1)?.split, "test");
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("runner: a run cut off during its final evaluation redoes only that", async () => {
+  const { dir, file, results } = await experiment(`  name: "final",
+  task: { name: "dummy_linear" },
+  train: { epochs: 2, lr: { schedule: "constant", value: 0.05 } },`);
+  assert.equal(await exp(file, "--results", results), 0);
+  const { dirs } = await plan(file, results);
+  const before = await metrics(dirs[0]);
+  const s = await status(dirs[0]);
+  // As if killed after the last checkpoint, halfway through the final evaluations.
+  const lines = (await Deno.readTextFile(`${dirs[0]}/metrics.jsonl`)).split("\n");
+  await Deno.writeTextFile(`${dirs[0]}/metrics.jsonl`, lines.slice(0, -2).join("\n") + "\n");
+  await Deno.writeTextFile(
+    `${dirs[0]}/status.json`,
+    JSON.stringify({ ...s, state: "running", endedAt: undefined }),
+  );
+  assert.equal(await exp(file, "--results", results), 0);
+  assert.deepEqual(await metrics(dirs[0]), before);
+  const after = await status(dirs[0]);
+  assert.equal(after.state, "done");
+  assert.equal(after.attempts, 2);
+  assert.deepEqual(after.final, s.final);
   await Deno.remove(dir, { recursive: true });
 });

@@ -35,7 +35,7 @@ export const Experiment = z.strictObject({
   $schema: z.string().optional(),
   /** Experiment name; also the results folder `results/<name>/`. */
   name: z.string().regex(NAME_PATTERN, {
-    error: "a name of letters, digits, `_`, `.` and `-`, starting with a letter or digit",
+    error: "expected a name of letters, digits, `_`, `.` and `-`, starting with a letter or digit",
   }),
   /** One or two sentences: the question the experiment answers. */
   description: z.string().optional(),

@@ -189,13 +189,26 @@ function childSchema(s: ZodLike, seg: Segment): ZodLike | undefined {
   return undefined;
 }
 
-/** Keys an object schema (or a union of them) accepts at `path`. */
-function keysAt(schema: z.ZodType, path: Segment[]): string[] {
+/** The schema of the value at `path`, if it can be found. */
+function schemaAt(schema: z.ZodType, path: Segment[]): ZodLike | undefined {
   let s: ZodLike | undefined = schema as unknown as ZodLike;
   for (const seg of path) {
     s = s && childSchema(s, seg);
-    if (!s) return [];
+    if (!s) return undefined;
   }
+  return s;
+}
+
+/** Whether the schema at `path` is an integer (`z.int()`). */
+function isIntegerAt(schema: z.ZodType, path: Segment[]): boolean {
+  const s = schemaAt(schema, path);
+  const def = s && (unwrap(s)._zod.def as { format?: string });
+  return !!def?.format && /int/.test(def.format);
+}
+
+/** Keys an object schema (or a union of them) accepts at `path`. */
+function keysAt(schema: z.ZodType, path: Segment[]): string[] {
+  const s = schemaAt(schema, path);
   const keysOf = (x: ZodLike): string[] => {
     const d = unwrap(x)._zod.def;
     if (d.type === "object") return Object.keys(d.shape ?? {});
@@ -327,11 +340,13 @@ function issueProblems(
       continue;
     }
     const loc = toFile(path);
+    const integer = issue.code === "invalid_type" && issue.expected === "number" &&
+      isIntegerAt(schema, path);
     out.push({
       at: loc.at,
       atAxis: loc.atAxis,
       subject: showPath([...subjectPrefix, ...path]),
-      expected: expectedOf(issue),
+      expected: expectedOf(integer ? { ...issue, expected: "int" } : issue),
       got: issue.input,
     });
   }
@@ -358,8 +373,9 @@ function badConfigPath(path: string, task: Task | undefined): string | undefined
   const valid = configPaths(task);
   if (valid.includes(path) || path === "model" || path === "train") return undefined;
   const parts = path.split(".");
-  if (parts[0] === "task" && parts.length === 2 && task) {
-    if (!isObjectSchema(task.options as z.ZodType)) return undefined;
+  if (parts[0] === "task" && parts.length === 2) {
+    // Without the task (unknown name) or an object schema, task options cannot be listed.
+    if (!task || !isObjectSchema(task.options as z.ZodType)) return undefined;
   }
   return `unknown config path${suggestion(path, valid, false)}`;
 }
@@ -550,6 +566,21 @@ function structuralProblems(data: Record<string, unknown>, task: Task | undefine
           });
         }
       });
+    }
+  }
+  // The task's options, when no axis changes them (then each variant is checked later).
+  if (task && isRecord(data.task) && !axisKeys.some((k) => k.startsWith("task."))) {
+    const { name: _n, ...opts } = data.task;
+    const r = (task.options as z.ZodType).safeParse(opts, { reportInput: true });
+    if (!r.success) {
+      out.push(
+        ...issueProblems(
+          r.error.issues as Issue[],
+          task.options as z.ZodType,
+          (p) => ({ at: ["task", ...p] }),
+          ["task"],
+        ),
+      );
     }
   }
   if (Array.isArray(data.seeds) && new Set(data.seeds).size !== data.seeds.length) {

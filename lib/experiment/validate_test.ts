@@ -44,7 +44,7 @@ const cases: { what: string; text: string; ext?: string; expect: (f: string) => 
   {
     what: "wrong type",
     text: "name: a\ntask: { name: copy }\ntrain:\n  epochs: ten\n",
-    expect: (f) => [`${f}:4:11 train.epochs: expected a number (got "ten")`],
+    expect: (f) => [`${f}:4:11 train.epochs: expected an integer (got "ten")`],
   },
   {
     what: "value not in an enum",
@@ -95,6 +95,11 @@ const cases: { what: string; text: string; ext?: string; expect: (f: string) => 
       `${f}:7:43 model.maxLen: expected at least the evaluation length 20 ` +
       `for a learned table (got 16)`,
     ],
+  },
+  {
+    what: "more modalities than the task has (the task's option schema, per variant)",
+    text: "name: a\ntask: { name: gmu_synthetic }\naxes:\n  task.modalities: [2, 3, 4]\n",
+    expect: (f) => [`${f}:4:27 task.modalities: expected 2 or 3 (got 4)`],
   },
   {
     what: "zipped axes of unequal lengths",

@@ -109,6 +109,32 @@ async function waitForArray(s: Sweep): Promise<void> {
   });
 }
 
+/** What Slurm and the logs say, for assertion messages. */
+async function diagnose(s: Sweep): Promise<string> {
+  const out: string[] = [];
+  const sq = await s.cluster.run("squeue", ["-r", "-t", "all", "-o", "%i %T %r %S %e"]);
+  out.push(sq.stdout, sq.stderr);
+  const sc = await s.cluster.run("scontrol", ["show", "job", "-o"]);
+  out.push(sc.stdout);
+  for (const dir of [join(s.resultsDir, "slurm", "logs"), join(s.resultsDir, "runs")]) {
+    try {
+      for await (const e of Deno.readDir(dir)) {
+        const f = e.isFile ? join(dir, e.name) : join(dir, e.name, "slurm.log");
+        out.push(`== ${f}`, await Deno.readTextFile(f).catch(() => "(none)"));
+      }
+    } catch {
+      out.push(`(no ${dir})`);
+    }
+  }
+  out.push(
+    await Deno.readTextFile(join(s.cluster.dir, "log", "slurmctld.log")).then(
+      (t) => t.split("\n").slice(-30).join("\n"),
+      () => "",
+    ),
+  );
+  return out.join("\n");
+}
+
 function headers(log: string): string[] {
   return log.split("\n").filter((l) => l.startsWith("[fuselab]") && l.includes(" restart "));
 }
@@ -254,18 +280,22 @@ withCluster(
     });
     const rq = await c.run("scontrol", ["requeue", task]);
     assert.equal(rq.code, 0, rq.stderr);
+    const requeuedAt = Date.now();
     await waitFor("the requeued task to be pending", async () => {
       return (await queryArray(arrayJobId, c.run))?.get(0)?.state === "PENDING";
     });
     const interrupted = await statusOf(s, id);
     assert.notEqual(interrupted?.state, "done", "the run finished before it could be requeued");
+    // Slurm holds a requeued task ~120 s; release it, but not within the second of the
+    // requeue: a relaunch in that second is killed ("Job credential revoked").
+    await new Promise((r) => setTimeout(r, Math.max(0, requeuedAt + 2000 - Date.now())));
     const up = await c.run("scontrol", ["update", `jobid=${task}`, "StartTime=now"]);
     assert.equal(up.code, 0, up.stderr);
 
     await waitForArray(s);
     const st = await statusOf(s, id);
-    assert.equal(st?.state, "done");
-    assert.equal(st?.attempts, 2);
+    assert.equal(st?.state, "done", await diagnose(s));
+    assert.equal(st?.attempts, 2, await diagnose(s));
     const info = (await queryArray(arrayJobId, c.run))?.get(0);
     assert.equal(info?.restarts, 1);
     const log = await Deno.readTextFile(join(s.resultsDir, "runs", id, "slurm.log"));

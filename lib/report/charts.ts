@@ -247,6 +247,7 @@ export function curvesChart(
     }))
   );
   const ys = seedPts.map((p) => p.y);
+  const xs = [...new Set(seedPts.map((p) => p.x))];
   const logY = axes.logY ?? (/loss|perplexity|ppl/i.test(axes.y) && ys.length > 0 &&
     Math.min(...ys) > 0 && Math.max(...ys) / Math.min(...ys) > 20);
   const colors = variantColors(labels);
@@ -257,7 +258,13 @@ export function curvesChart(
     marginLeft: 56,
     marginRight: 20,
     grid: true,
-    x: { label: axes.x },
+    x: {
+      label: axes.x,
+      // a single x (one evaluation) would make a degenerate scale: pad it
+      ...(xs.length === 1
+        ? { domain: [xs[0] - 1, xs[0] + 1], ticks: xs, tickFormat: (d: number) => String(d) }
+        : {}),
+    },
     y: {
       label: axes.y,
       type: logY ? "log" : "linear",
@@ -317,7 +324,8 @@ export interface IntervalRow {
 
 /**
  * Means (tick) with intervals (bar) and individual values (dots), one row
- * per label; a dashed zero line when `zero` is set (paired differences).
+ * per label; a dashed zero line when `zero` is set (paired differences);
+ * intervals cut to `clip` when given (a metric's possible range).
  */
 export function intervalChart(
   id: string,
@@ -325,10 +333,13 @@ export function intervalChart(
   colorLabels: string[],
   xLabel: string,
   zero = false,
+  clip?: [number, number],
 ): string {
   const colors = variantColors(colorLabels);
   const pts = rows.flatMap((r) => r.points.map((p) => ({ ...p, label: r.label, color: r.color })));
-  const ci = rows.filter((r) => Number.isFinite(r.lo) && Number.isFinite(r.hi));
+  const ci = rows.filter((r) => Number.isFinite(r.lo) && Number.isFinite(r.hi)).map((r) =>
+    clip ? { ...r, lo: Math.max(clip[0], r.lo), hi: Math.min(clip[1], r.hi) } : r
+  );
   return renderPlot(id, {
     width: 880,
     height: 46 + 38 * rows.length,
@@ -426,7 +437,7 @@ export function gridHeatmap(
         ml + 30 + Math.max(90, ...axes.cols.map((c) => textWidth(c) + 20)) * axes.cols.length,
       ),
     ),
-    height: 60 + 44 * axes.rows.length,
+    height: Math.max(180, 60 + 44 * axes.rows.length),
     marginLeft: ml,
     marginTop: 30,
     x: { label: axes.col, domain: axes.cols, axis: "top" },
@@ -490,7 +501,7 @@ export function matrixChart(
   const width = opts.width ?? 360;
   const [ml, mr, mt, mb] = [46, 14, 22, 36];
   const inner = width - ml - mr;
-  const height = Math.max(70, Math.min(420, Math.round(inner * rows / cols))) + mt + mb;
+  const height = Math.max(150, Math.min(420, Math.round(inner * rows / cols))) + mt + mb;
   const color = Plot.scale({ color: { type: "linear", scheme, domain } });
   const uri = matrixDataUri(matrix, (v) => String(color.apply(v)));
   const image = `<image x="${ml}" y="${mt}" width="${inner}" height="${height - mt - mb}" ` +
@@ -504,8 +515,9 @@ export function matrixChart(
       marginRight: mr,
       marginTop: mt,
       marginBottom: mb,
-      x: { label: opts.x, domain: [0, cols] },
-      y: { label: opts.y, domain: [0, rows], reverse: true },
+      // integer ticks at cell centres: cell i spans [i − ½, i + ½]
+      x: { label: opts.x, domain: [-0.5, cols - 0.5], tickFormat: "d" },
+      y: { label: opts.y, domain: [-0.5, rows - 0.5], reverse: true, tickFormat: "d" },
       marks: [Plot.frame({ stroke: "#999" })],
     },
     { kind: "ramp", scheme, domain, label: opts.value },

@@ -4,8 +4,15 @@
  *
  * @module
  */
-import { bestVariant, latestTime, primaryKey, stateCounts } from "./analysis.ts";
-import { esc, fmtDate, fmtPm } from "./format.ts";
+import {
+  bestVariant,
+  latestTime,
+  primaryKey,
+  stateCounts,
+  variantMetric,
+  variantsOf,
+} from "./analysis.ts";
+import { esc, fmt, fmtDate, fmtPm } from "./format.ts";
 import { page, table } from "./html.ts";
 import { type ExperimentData, join, loadResults } from "./load.ts";
 import { writeAtomic } from "./report.ts";
@@ -78,7 +85,12 @@ export async function buildIndex(resultsRoot: string): Promise<string> {
       : `${esc(data.manifest.experiment)} <span class="n">(no report yet)</span>`;
     const states = stateCounts(data).map(([s, n]) => `${n} <span class="state-${s}">${s}</span>`)
       .join(", ");
-    const headline = best
+    const means = variantsOf(data).map((v) => variantMetric(v, key)).filter((m) => m.values.length)
+      .map((m) => m.summary.mean);
+    const tie = means.length > 1 && means.every((m) => m === means[0]);
+    const headline = tie
+      ? `every variant: ${esc(fmt(means[0]))} ${esc(key)}`
+      : best
       ? `<strong>${esc(best.variant.label)}</strong>: ${
         esc(fmtPm(best.summary.mean, best.summary.std))
       } ` +
@@ -100,7 +112,12 @@ export async function buildIndex(resultsRoot: string): Promise<string> {
     table(
       "experiments",
       ["experiment", "date", "description", "runs", "headline"],
-      rows.map((r) => r.cells.map((html, i) => ({ html, cls: i === 1 ? "nowrap" : "text" }))),
+      rows.map((r) =>
+        r.cells.map((html, i) => ({
+          html,
+          cls: i === 1 ? "nowrap" : i === 3 ? "text nowrap" : "text",
+        }))
+      ),
     ) +
     `<footer>Built by <code>deno task report</code> from the results folders alone.</footer>`;
   const path = join(resultsRoot, "index.html");

@@ -149,8 +149,13 @@ export function renderReport(data: ExperimentData): RenderedReport {
       hib ? b.summary.mean - a.summary.mean : a.summary.mean - b.summary.mean
     )[0];
 
+  const withValues = primaryByVariant.filter((x) => x.values.length);
+  const tie = withValues.length > 1 &&
+    withValues.every((x) => x.summary.mean === withValues[0].summary.mean);
   const summary = `<div class="summary" id="summary"><strong>Answer in short.</strong> ` +
-    (best
+    (tie
+      ? `Every variant has the same mean ${esc(pKey)}, ${esc(fmt(withValues[0].summary.mean))}.`
+      : best
       ? `Best on ${esc(pKey)}: <strong>${esc(best.variant.label)}</strong>, ${
         esc(fmtPm(best.summary.mean, best.summary.std))
       } (mean ± std, n = ${best.summary.n}).`
@@ -210,12 +215,26 @@ export function renderReport(data: ExperimentData): RenderedReport {
     points: x.values.map((v) => ({ value: v.value, title: `seed ${v.seed}: ${fmt(v.value)}` })),
   }));
   const anyFinal = primaryByVariant.some((x) => x.values.length > 0);
+  // proportions (accuracy, exact match, F1, …) cannot leave [0, 1]: cut drawn intervals there
+  const proportion = /acc|match|f1|precision|recall|auc/i.test(pName) &&
+    primaryByVariant.every((x) => x.values.every((v) => v.value >= 0 && v.value <= 1));
+  const cut = proportion &&
+    primaryByVariant.some((x) => x.summary.lo < 0 || x.summary.hi > 1);
   const finalChart = !anyFinal ? undefined : add({
     id: "final-primary",
     title: `Final ${pKey} per variant`,
     caption: `Dots: seeds; tick: mean; bar: 95% Student-t interval of the mean (n − 1 degrees ` +
-      `of freedom; none when n &lt; 2). ${hib ? "Higher" : "Lower"} is better.` + excludedNote,
-    svg: intervalChart("final-primary", finalRows, labels, pKey),
+      `of freedom; none when n &lt; 2)${
+        cut ? ", drawn only within 0–1, the metric's range (the table gives it whole)" : ""
+      }. ${hib ? "Higher" : "Lower"} is better.` + excludedNote,
+    svg: intervalChart(
+      "final-primary",
+      finalRows,
+      labels,
+      pKey,
+      false,
+      proportion ? [0, 1] : undefined,
+    ),
   });
   const primaryTable = table(
     "primary-table",
@@ -263,7 +282,11 @@ export function renderReport(data: ExperimentData): RenderedReport {
         const x = variantMetric(v, k);
         const s = x.summary;
         cells.push({
-          html: s.n ? `${esc(fmtPm(s.mean, s.std))} <span class="n">(${s.n})</span>` : "–",
+          html: s.n
+            ? `<span class="nowrap">${
+              esc(fmtPm(s.mean, s.std))
+            }</span> <span class="n">(${s.n})</span>`
+            : "–",
           attrs: {
             "data-metric": k,
             "data-mean": raw(s.mean),
@@ -297,14 +320,14 @@ export function renderReport(data: ExperimentData): RenderedReport {
         id,
         title: `${axisLeaf(a)}: ${pName} with the other axes averaged`,
         caption: `Grey dots: per seed, the mean over variants with that value; diamond: mean of ` +
-          `those; bar: 95% t-interval over seeds.`,
+          `those; bar: 95% t-interval over seeds${proportion ? ", drawn within 0–1" : ""}.`,
         svg: effectChart(
           id,
           pts.map((p) => ({
             value: p.value,
             mean: p.summary.mean,
-            lo: p.summary.lo,
-            hi: p.summary.hi,
+            lo: proportion ? Math.max(0, p.summary.lo) : p.summary.lo,
+            hi: proportion ? Math.min(1, p.summary.hi) : p.summary.hi,
             seeds: p.perSeed,
           })),
           a,
@@ -390,9 +413,16 @@ export function renderReport(data: ExperimentData): RenderedReport {
           { html: esc(x.variant.label), cls: "text" },
           { html: esc(x.baseline.label), cls: "text" },
           { html: String(t.n), attrs: { "data-n": String(t.n) } },
-          { html: esc(fmtSigned(t.mean, t.half)), attrs: { "data-value": raw(t.mean) } },
           {
-            html: Number.isFinite(t.half) ? `± ${esc(fmtWith(t.half, t.half))}` : "–",
+            html: esc(fmtSigned(t.mean, t.flat ? NaN : t.half)),
+            attrs: { "data-value": raw(t.mean) },
+          },
+          {
+            html: t.flat
+              ? "no spread"
+              : Number.isFinite(t.half)
+              ? `± ${esc(fmtWith(t.half, t.half))}`
+              : "–",
             attrs: { "data-half": raw(t.half), "data-lo": raw(t.lo), "data-hi": raw(t.hi) },
           },
           { html: esc(fmt(t.t)), attrs: { "data-value": raw(t.t) } },
@@ -551,7 +581,10 @@ export function shortVerdict(c: Comparison, hib: boolean): string {
   const t = c.test;
   if (t.n === 0) return "no pairs";
   if (t.n === 1) return "no interval (1 pair)";
-  if (!(t.lo > 0 || t.hi < 0)) return "not distinguishable";
+  if (t.flat && t.mean !== 0) {
+    // every seed moved by the same amount: no spread for a t-interval; the sign-flip test decides
+    if (!(t.pSignFlip < 0.05)) return "not distinguishable";
+  } else if (!(t.lo > 0 || t.hi < 0)) return "not distinguishable";
   return (t.mean > 0) === hib ? "better" : "worse";
 }
 
@@ -563,14 +596,18 @@ export function verdict(c: Comparison, metric: string, hib: boolean): string {
   if (t.n === 1) {
     return `${head}${fmtSigned(t.mean)} ${metric} at a single paired seed, no interval`;
   }
-  const est = `${fmtCi(t.mean, t.half)} ${metric}`;
-  const excludes0 = t.lo > 0 || t.hi < 0;
-  if (!excludes0) {
-    return `${head}${est}, not distinguishable at ${t.n} seeds (paired t ${fmtP(t.pT)})`;
+  const short = shortVerdict(c, hib);
+  const judged = short === "not distinguishable"
+    ? `not distinguishable at ${t.n} seeds`
+    : `${c.variant.label} ${short}`;
+  if (t.flat && t.mean !== 0) {
+    return `${head}${fmtSigned(t.mean)} ${metric} at each of ${t.n} seeds (no spread, so no ` +
+      `t-interval), ${judged} (sign-flip ${fmtP(t.pSignFlip)})`;
   }
-  const better = (t.mean > 0) === hib;
-  return `${head}${est}, ${c.variant.label} ${better ? "better" : "worse"} ` +
-    `(paired t ${fmtP(t.pT)}, ${t.n} seeds)`;
+  const est = `${fmtCi(t.mean, t.half)} ${metric}`;
+  return short === "not distinguishable"
+    ? `${head}${est}, ${judged} (paired t ${fmtP(t.pT)})`
+    : `${head}${est}, ${judged} (paired t ${fmtP(t.pT)}, ${t.n} seeds)`;
 }
 
 /**

@@ -366,3 +366,30 @@ Deno.test("deno task report: by experiment file, by folder, and a clear error", 
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("verdicts: zero-spread differences are judged by the sign-flip test", async () => {
+  const { verdict } = await import("./report.ts");
+  const { pairedTest } = await import("./stats.ts");
+  const v = (label: string) => ({ key: label, label, values: {}, runs: [] });
+  const cmp = (a: number[], b: number[]) => ({
+    variant: v("sum"),
+    baseline: v("concat"),
+    seeds: a.map((_, i) => i),
+    test: pairedTest(a, b),
+  });
+  assert.equal(
+    verdict(cmp([0.9, 0.8], [0.902, 0.802]), "accuracy", true),
+    "sum vs concat: −0.00200 accuracy at each of 2 seeds (no spread, so no t-interval), " +
+      "not distinguishable at 2 seeds (sign-flip p = 0.50)",
+  );
+  // six seeds all lower by the same amount: sign-flip p = 2/64
+  const six = cmp(
+    [1, 2, 3, 4, 5, 6].map((x) => x / 10),
+    [1, 2, 3, 4, 5, 6].map((x) => x / 10 + 0.25),
+  );
+  assert.match(
+    verdict(six, "accuracy", true),
+    /at each of 6 seeds .* sum worse \(sign-flip p = 0\.031\)$/,
+  );
+  assert.match(verdict(six, "loss", false), /sum better/);
+});

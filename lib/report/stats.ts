@@ -156,9 +156,14 @@ export function summarize(xs: readonly number[], level = 0.95): Summary {
 export interface PairedTest extends Summary {
   /** The differences a − b, in pairing order. */
   diffs: number[];
+  /** Whether every difference is the same (up to rounding): no spread, no t-interval. */
+  flat: boolean;
   /** t statistic of the mean difference (±Infinity when every difference is equal and non-zero). */
   t: number;
-  /** Two-sided p-value of the paired t-test (n − 1 degrees of freedom); NaN when n < 2. */
+  /**
+   * Two-sided p-value of the paired t-test (n − 1 degrees of freedom); NaN when n < 2 or when
+   * every difference is the same non-zero value (no spread to test against).
+   */
   pT: number;
   /** Two-sided p-value of the exact sign-flip permutation test; NaN when n < 1 or n > 20. */
   pSignFlip: number;
@@ -176,12 +181,15 @@ export function pairedTest(a: readonly number[], b: readonly number[], level = 0
   if (a.length !== b.length) throw new Error(`pairedTest: ${a.length} vs ${b.length} values`);
   const diffs = a.map((x, i) => x - b[i]);
   const s = summarize(diffs, level);
+  // equal differences up to rounding (e.g. 0.1 − 0.35 vs 0.2 − 0.45) count as no spread
+  const flat = s.n >= 2 && s.std <= 1e-9 * Math.max(...diffs.map(Math.abs));
   let t = NaN;
   let pT = NaN;
   if (s.n >= 2) {
-    if (s.std === 0) {
+    if (flat) {
+      // no spread: t is 0 or infinite and the test says nothing useful (NaN unless no effect)
       t = s.mean === 0 ? 0 : s.mean > 0 ? Infinity : -Infinity;
-      pT = s.mean === 0 ? 1 : 0;
+      pT = s.mean === 0 ? 1 : NaN;
     } else {
       t = s.mean / (s.std / Math.sqrt(s.n));
       pT = 2 * (1 - studentTCdf(Math.abs(t), s.n - 1));
@@ -190,6 +198,7 @@ export function pairedTest(a: readonly number[], b: readonly number[], level = 0
   return {
     ...s,
     diffs,
+    flat,
     t,
     pT,
     pSignFlip: signFlipP(diffs),

@@ -74,10 +74,12 @@ Deno.test("paired t-test and exact sign-flip test", () => {
   // all three differences positive: only the all-+ and all-− assignments reach |sum|
   assert.equal(r.pSignFlip, 2 / 8);
   assert.equal(r.pSignFlipMin, 0.25);
-  // identical differences: infinite t, p = 0
+  // identical differences: infinite t and no usable t-test; the sign-flip test still answers
   const same = pairedTest([2, 3], [1, 2]);
   assert.equal(same.t, Infinity);
-  assert.equal(same.pT, 0);
+  assert.ok(Number.isNaN(same.pT));
+  assert.equal(same.pSignFlip, 0.5);
+  assert.equal(pairedTest([1, 2], [1, 2]).pT, 1);
   // sign-flip by hand: diffs (1, −1, 3): sums over 8 sign patterns
   // |±1 ±1 ±3| ∈ {5, 3, 3, 1, 1, 3, 3, 5}; observed |1 − 1 + 3| = 3 → 6/8
   assert.equal(signFlipP([1, -1, 3]), 6 / 8);

@@ -222,7 +222,16 @@ export function kernelSuite(name: string): void {
     const tv = t.dataSync();
     assert.equal(tv[(reps - 1) * N + 5], bias[5]);
     assert.equal(maxAbsDiff(tv.subarray(0, N), bias), 0);
-    tf.dispose([ta, tb, y, z, t]);
+    // A 2-D transpose whose output must grow the heap (the somatcopy path on blas).
+    const rows = Math.ceil(heapBytes() / (4 * N)) + 16;
+    const src = tf.tile(tf.tensor(bias, [1, N]), [rows, 1]);
+    const before4 = heapBytes();
+    const tr = tf.transpose(src);
+    assert.ok(heapBytes() > before4, "the heap should have grown a fourth time");
+    const trv = tr.dataSync();
+    assert.equal(trv[5 * rows + rows - 1], bias[5]);
+    assert.equal(trv[(N - 1) * rows], bias[N - 1]);
+    tf.dispose([ta, tb, y, z, t, src, tr]);
   });
 
   Deno.test(`${name}: Tile, any rank and dtype, and its gradient`, () => {

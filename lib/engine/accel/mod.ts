@@ -51,6 +51,8 @@ export const BLAS_KERNELS = [
 ] as const;
 
 let installed: { blas: OpenBlas; mark: number; result: BlasInstall } | undefined;
+/** Loaded libraries by requested path, kept open: unloading OpenBLAS with its thread pool running is not safe. */
+const loaded = new Map<string, OpenBlas>();
 
 function defaultThreads(): number {
   const env = Number(Deno.env.get("FUSELAB_BLAS_THREADS"));
@@ -67,7 +69,9 @@ export function installBlasKernels(opts: BlasOptions = {}): Promise<BlasInstall>
   if (installed) return Promise.resolve(installed.result);
   let blas: OpenBlas;
   try {
-    blas = loadOpenBlas(opts.path);
+    const key = `${opts.path ?? ""}|${Deno.env.get("FUSELAB_OPENBLAS") ?? ""}`;
+    blas = loaded.get(key) ?? loadOpenBlas(opts.path);
+    loaded.set(key, blas);
   } catch (e) {
     const msg = (e as Error).message;
     const why = msg.includes("--allow-ffi") || e instanceof Deno.errors.NotCapable ||
@@ -96,13 +100,12 @@ export function installBlasKernels(opts: BlasOptions = {}): Promise<BlasInstall>
 }
 
 /**
- * Puts the wasm backend's previous kernels back (plain wasm again) and unloads
- * OpenBLAS. Tensors stay valid.
+ * Puts the wasm backend's previous kernels back (plain wasm again). Tensors
+ * stay valid; OpenBLAS stays loaded for a later install.
  */
 export function uninstallBlasKernels(): void {
   if (!installed) return;
   restoreKernels(installed.mark);
-  installed.blas.close();
   installed = undefined;
 }
 

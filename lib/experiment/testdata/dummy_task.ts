@@ -42,10 +42,8 @@ class Regressor extends Module {
 
   constructor(dim: number, rng: Rng) {
     super();
-    this.weight = this.param(
-      "weight",
-      tf.tensor2d(Array.from({ length: dim }, () => [rng.normal() * 0.1]), [dim, 1]).transpose(),
-    );
+    const init = Array.from({ length: dim }, () => rng.normal() * 0.1);
+    this.weight = this.param("weight", tf.tensor2d(init, [1, dim]));
     this.bias = this.param("bias", tf.zeros([1]));
     this.noise = rng.fork();
   }
