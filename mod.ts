@@ -13,3 +13,4 @@ export * from "./lib/data/mod.ts";
 export * from "./lib/metrics/mod.ts";
 export * from "./lib/models/mod.ts";
 export * from "./lib/launch/mod.ts";
+export * from "./lib/report/mod.ts";

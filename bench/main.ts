@@ -296,7 +296,7 @@ export async function main(args: string[]): Promise<number> {
     }
     if (o.scaling) {
       await useBackend("blas", o.threads);
-      const steps = 3, warm = 1;
+      const steps = 5, warm = 1;
       const rows: (string | number)[][] = [];
       // Constant tokens per batch (2048), so the attention share grows with length.
       for (const seq of [32, 64, 128, 256, 512]) {

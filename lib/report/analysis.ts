@@ -11,10 +11,16 @@ import { mean, type PairedTest, pairedTest, summarize, type Summary } from "./st
 
 /** One variant (a point in the axes' grid) and its runs. */
 export interface Variant {
+  /** The manifest's variant key, e.g. `model.positional=learned`. */
   key: string;
-  /** Short label: the value when there is one axis; else string values bare and others `leaf=value`, joined by " · ". */
+  /**
+   * Short label: the value when there is one axis; else string values bare
+   * and others `leaf=value`, joined by " · ".
+   */
   label: string;
+  /** Axis path → value. */
   values: Record<string, unknown>;
+  /** Its planned runs (one per seed). */
   runs: RunData[];
 }
 
@@ -141,9 +147,13 @@ export function missingNote(m: VariantMetric): string {
 
 /** A variant compared with the baseline, paired by seed. */
 export interface Comparison {
+  /** The variant compared. */
   variant: Variant;
+  /** The baseline it is compared with. */
   baseline: Variant;
+  /** The seeds where both runs are done, in pairing order. */
   seeds: number[];
+  /** Differences variant − baseline and their tests. */
   test: PairedTest;
 }
 

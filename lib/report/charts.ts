@@ -15,9 +15,11 @@ import { matrixDataUri } from "./raster.ts";
 export interface Chart {
   /** File-safe id: `charts/<id>.svg|png` and the HTML anchor. */
   id: string;
+  /** Heading shown above the chart on the page. */
   title: string;
   /** What is drawn, said plainly (bands, intervals, exclusions). */
   caption: string;
+  /** The chart as a standalone SVG document (legend included, white background). */
   svg: string;
 }
 

@@ -17,11 +17,15 @@ import { ARTIFACTS } from "../experiment/results.ts";
 
 /** Everything recorded about one planned run. */
 export interface RunData {
+  /** The run as planned in `manifest.json`. */
   run: ManifestRun;
+  /** `config.json`, when written. */
   record?: RunRecord;
+  /** `env.json`, when written. */
   env?: EnvRecord;
   /** `{ state: "pending" }` when the run never wrote a status. */
   status: StatusRecord;
+  /** The lines of `metrics.jsonl` that parsed. */
   metrics: MetricsLine[];
   /** Artifact name → parsed JSON, for the names in `ARTIFACTS` that exist. */
   artifacts: Record<string, unknown>;
@@ -29,8 +33,11 @@ export interface RunData {
 
 /** One experiment as read from disk. */
 export interface ExperimentData {
+  /** The experiment's results folder. */
   dir: string;
+  /** `manifest.json`, with defaults filled in. */
   manifest: Manifest;
+  /** Every planned run, in plan order. */
   runs: RunData[];
   /** Readable notes about files that were missing or damaged (never fatal). */
   problems: string[];

@@ -12,3 +12,5 @@ export { type ExperimentData, loadResults, type RunData } from "./load.ts";
 export * as stats from "./stats.ts";
 export type { PairedTest, Summary } from "./stats.ts";
 export { svgToPng } from "./png.ts";
+export type { Chart } from "./charts.ts";
+export type { Comparison, Variant } from "./analysis.ts";

@@ -77,7 +77,9 @@ function bare(key: string): string {
 
 /** The page and its charts, before anything is written. */
 export interface RenderedReport {
+  /** The whole `report.html`. */
   html: string;
+  /** Every chart on the page, in page order. */
   charts: Chart[];
 }
 
@@ -264,40 +266,52 @@ export function renderReport(data: ExperimentData): RenderedReport {
     }),
   );
   const keys = metricKeys(data);
-  const metricsTable = table(
-    "metrics-table",
-    ["variant", "runs counted", ...keys.map((k) => `${k} ${higherIsBetter(data, k) ? "↑" : "↓"}`)],
-    variants.map((v) => {
-      const first = variantMetric(v, pKey);
-      const cells: Cell[] = [
-        { html: esc(v.label), cls: "text" },
-        {
-          html: `${first.values.length} of ${first.planned}` +
-            (first.missing.length
-              ? ` <span class="n">(${esc(missingNote(first).replace(/^of \d+: /, ""))})</span>`
-              : ""),
+  const metricHead = [
+    "variant",
+    "runs counted",
+    ...keys.map((k) => `${k} ${higherIsBetter(data, k) ? "↑" : "↓"}`),
+  ];
+  const metricRows = variants.map((v) => {
+    const first = variantMetric(v, pKey);
+    const cells: Cell[] = [
+      { html: esc(v.label), cls: "text" },
+      {
+        html: `${first.values.length} of ${first.planned}` +
+          (first.missing.length
+            ? ` <span class="n">(${esc(missingNote(first).replace(/^of \d+: /, ""))})</span>`
+            : ""),
+      },
+    ];
+    for (const k of keys) {
+      const s = variantMetric(v, k).summary;
+      cells.push({
+        html: s.n
+          ? `<span class="nowrap">${
+            esc(fmtPm(s.mean, s.std))
+          }</span> <span class="n">(${s.n})</span>`
+          : "–",
+        attrs: {
+          "data-metric": k,
+          "data-mean": raw(s.mean),
+          "data-std": raw(s.std),
+          "data-n": String(s.n),
         },
-      ];
-      for (const k of keys) {
-        const x = variantMetric(v, k);
-        const s = x.summary;
-        cells.push({
-          html: s.n
-            ? `<span class="nowrap">${
-              esc(fmtPm(s.mean, s.std))
-            }</span> <span class="n">(${s.n})</span>`
-            : "–",
-          attrs: {
-            "data-metric": k,
-            "data-mean": raw(s.mean),
-            "data-std": raw(s.std),
-            "data-n": String(s.n),
-          },
-        });
-      }
-      return cells;
-    }),
-  );
+      });
+    }
+    return cells;
+  });
+  // many metrics and few variants read better with metrics as rows
+  const transpose = keys.length > 6 && variants.length < keys.length;
+  const metricsTable = transpose
+    ? table(
+      "metrics-table",
+      ["metric", ...variants.map((v) => v.label)],
+      metricHead.slice(1).map((h, i) => [
+        { html: esc(h), cls: "text" },
+        ...metricRows.map((r) => r[i + 1]),
+      ]),
+    )
+    : table("metrics-table", metricHead, metricRows);
   const finalSection = `<section id="final"><h2>Final ${esc(pName)} per variant</h2>` +
     (finalChart
       ? figure(finalChart)

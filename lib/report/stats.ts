@@ -117,16 +117,23 @@ export function tQuantile(p: number, df: number): number {
 
 /** Mean, spread and a two-sided t-interval of a sample. */
 export interface Summary {
+  /** Number of values. */
   n: number;
+  /** Mean; NaN when n = 0. */
   mean: number;
   /** Sample standard deviation (n − 1); NaN when n < 2. */
   std: number;
+  /** Smallest value. */
   min: number;
+  /** Largest value. */
   max: number;
   /** Half-width of the two-sided t-interval at `level`; NaN when n < 2. */
   half: number;
+  /** mean − half. */
   lo: number;
+  /** mean + half. */
   hi: number;
+  /** Confidence level of the interval (0.95). */
   level: number;
 }
 
