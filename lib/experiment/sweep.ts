@@ -211,6 +211,41 @@ export async function buildReports(
   }
 }
 
+async function runAll(
+  loaded: LoadedExperiment,
+  todo: PlannedRun[],
+  opts: SweepOptions,
+  display: ProgressDisplay,
+  count: (s: StatusRecord) => void,
+): Promise<void> {
+  const primary = loaded.plan.manifest.primary.metric;
+  if (opts.jobs <= 1) {
+    for (const run of todo) {
+      display.start(run.id, label(run));
+      const status = await executeRun({
+        experiment: loaded.experiment.name,
+        run,
+        task: loaded.task,
+        dir: runDir(loaded.experimentDir, run.id),
+        progress: (p) => display.update(run.id, p),
+      });
+      count(status);
+      display.finish(run.id, summarize(status, primary));
+    }
+  } else {
+    const queue = [...todo];
+    const worker = async () => {
+      for (let run = queue.shift(); run; run = queue.shift()) {
+        display.start(run.id, label(run));
+        const status = await runInWorker(loaded, run, opts, display);
+        count(status);
+        display.finish(run.id, summarize(status, primary));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(opts.jobs, todo.length) }, worker));
+  }
+}
+
 /** Runs the sweep; see the module documentation. */
 export async function runSweep(
   loaded: LoadedExperiment,
@@ -262,30 +297,19 @@ export async function runSweep(
     const info = await selectBackend(todo[0].config.backend);
     display.log(describeBackend(info));
   }
-  if (opts.jobs <= 1) {
-    for (const run of todo) {
-      display.start(run.id, label(run));
-      const status = await executeRun({
-        experiment: loaded.experiment.name,
-        run,
-        task: loaded.task,
-        dir: runDir(loaded.experimentDir, run.id),
-        progress: (p) => display.update(run.id, p),
-      });
-      count(status);
-      display.finish(run.id, summarize(status, primary));
-    }
-  } else {
-    const queue = [...todo];
-    const worker = async () => {
-      for (let run = queue.shift(); run; run = queue.shift()) {
-        display.start(run.id, label(run));
-        const status = await runInWorker(loaded, run, opts, display);
-        count(status);
-        display.finish(run.id, summarize(status, primary));
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(opts.jobs, todo.length) }, worker));
+  // Ctrl-C: leave the runs resumable and say so (workers get the signal too).
+  const onInterrupt = () => {
+    display.close();
+    console.log(
+      `\ninterrupted: finished runs are kept; run the same command again to resume the others`,
+    );
+    Deno.exit(130);
+  };
+  if (todo.length) Deno.addSignalListener("SIGINT", onInterrupt);
+  try {
+    await runAll(loaded, todo, opts, display, count);
+  } finally {
+    if (todo.length) Deno.removeSignalListener("SIGINT", onInterrupt);
   }
   display.close();
   const parts = [`${summary.done} done`];

@@ -13,4 +13,4 @@ export * as stats from "./stats.ts";
 export type { PairedTest, Summary } from "./stats.ts";
 export { svgToPng } from "./png.ts";
 export type { Chart } from "./charts.ts";
-export type { Comparison, Variant } from "./analysis.ts";
+export type { Comparison, Variant as ReportVariant } from "./analysis.ts";
