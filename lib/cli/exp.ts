@@ -42,7 +42,8 @@ options:
   --force ID|all          start these runs afresh (repeatable)
   --results DIR           results root (default: the file's resultsDir, else results/)
   --run-index I           run only the I-th planned run (for cluster array jobs)
-  --launcher NAME         hand the plan to lib/launch/NAME.ts (arguments after -- go to it)
+  --launcher NAME         hand the plan to lib/launch/NAME.ts (options exp does not know,
+                          and everything after --, go to it)
   --no-report             do not rebuild the report at the end
   --plain                 plain progress lines even on a terminal
   -h, --help              this help
@@ -236,33 +237,63 @@ async function workerCommand(
   return status.state === "failed" ? 1 : 0;
 }
 
+const OPTIONS = {
+  "dry-run": { type: "boolean" },
+  only: { type: "string", multiple: true },
+  backend: { type: "string" },
+  jobs: { type: "string" },
+  "retry-failed": { type: "boolean" },
+  force: { type: "string", multiple: true },
+  results: { type: "string" },
+  "run-index": { type: "string" },
+  "run-id": { type: "string" },
+  worker: { type: "boolean" },
+  launcher: { type: "string" },
+  "no-report": { type: "boolean" },
+  plain: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/**
+ * Splits the command line between `exp` and a launcher. Arguments after `--`
+ * go to the launcher; with `--launcher`, so do options `exp` does not know
+ * (`--partition P`, `--time=1:00:00`...), each with its value, so that
+ * `exp <file> --launcher slurm --partition gpu --max-parallel 4` works as written.
+ */
+export function splitLauncherArgs(args: string[]): { ownArgs: string[]; launcherArgs: string[] } {
+  const dashdash = args.indexOf("--");
+  const before = dashdash >= 0 ? args.slice(0, dashdash) : args;
+  const launcherArgs = dashdash >= 0 ? args.slice(dashdash + 1) : [];
+  if (!before.some((a) => a === "--launcher" || a.startsWith("--launcher="))) {
+    return { ownArgs: before, launcherArgs };
+  }
+  const ownArgs: string[] = [];
+  const forwarded: string[] = [];
+  for (let i = 0; i < before.length; i++) {
+    const a = before[i];
+    const name = a.startsWith("--") ? a.slice(2).split("=")[0] : "";
+    if (!name || name in OPTIONS) {
+      ownArgs.push(a);
+      const known = OPTIONS[name as keyof typeof OPTIONS];
+      if (known?.type === "string" && !a.includes("=") && i + 1 < before.length) {
+        ownArgs.push(before[++i]);
+      }
+      continue;
+    }
+    forwarded.push(a);
+    if (!a.includes("=") && i + 1 < before.length && !before[i + 1].startsWith("--")) {
+      forwarded.push(before[++i]);
+    }
+  }
+  return { ownArgs, launcherArgs: [...forwarded, ...launcherArgs] };
+}
+
 /** `deno task exp ...`; returns the exit status. */
 export async function main(args: string[]): Promise<number> {
-  const dashdash = args.indexOf("--");
-  const launcherArgs = dashdash >= 0 ? args.slice(dashdash + 1) : [];
-  const ownArgs = dashdash >= 0 ? args.slice(0, dashdash) : args;
+  const { ownArgs, launcherArgs } = splitLauncherArgs(args);
   let parsed;
   try {
-    parsed = parseArgs({
-      args: ownArgs,
-      allowPositionals: true,
-      options: {
-        "dry-run": { type: "boolean" },
-        only: { type: "string", multiple: true },
-        backend: { type: "string" },
-        jobs: { type: "string" },
-        "retry-failed": { type: "boolean" },
-        force: { type: "string", multiple: true },
-        results: { type: "string" },
-        "run-index": { type: "string" },
-        "run-id": { type: "string" },
-        worker: { type: "boolean" },
-        launcher: { type: "string" },
-        "no-report": { type: "boolean" },
-        plain: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
+    parsed = parseArgs({ args: ownArgs, allowPositionals: true, options: OPTIONS });
   } catch (e) {
     console.error(`${(e as Error).message}\n\n${HELP}`);
     return 2;

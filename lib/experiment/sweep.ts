@@ -253,7 +253,6 @@ export async function runSweep(
 ): Promise<SweepSummary> {
   const summary: SweepSummary = { done: 0, diverged: 0, failed: 0, skipped: 0, exitCode: 0 };
   await writeManifest(loaded.experimentDir, loaded.plan.manifest);
-  const primary = loaded.plan.manifest.primary.metric;
   const todo: PlannedRun[] = [];
   for (const run of opts.runs) {
     const dir = runDir(loaded.experimentDir, run.id);

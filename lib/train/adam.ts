@@ -35,8 +35,9 @@ export class Adam {
     this.epsilon = opts.epsilon ?? 1e-9;
     this.weightDecay = opts.weightDecay ?? 0;
     for (const [n, p] of params) {
-      this.#m.set(n, tf.variable(tf.zerosLike(p), false));
-      this.#v.set(n, tf.variable(tf.zerosLike(p), false));
+      // tidy frees the zeros tensors; the variables keep their data.
+      this.#m.set(n, tf.tidy(() => tf.variable(tf.zeros(p.shape, p.dtype), false)));
+      this.#v.set(n, tf.tidy(() => tf.variable(tf.zeros(p.shape, p.dtype), false)));
     }
   }
 

@@ -89,12 +89,16 @@ export function totalSteps(config: RunConfig, stepsPerEpoch: number): number {
 }
 
 /** Scales gradients so that their global L2 norm is at most `maxNorm`; returns the norm. */
-export function clipGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number): number {
+export async function clipGlobalNorm(
+  grads: Record<string, tf.Tensor>,
+  maxNorm: number,
+): Promise<number> {
   const names = Object.keys(grads);
   if (!names.length) return 0;
-  const norm = tf.tidy(() =>
-    tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n]))))).dataSync()[0]
-  );
+  // An asynchronous read: GPU backends in Deno cannot read synchronously.
+  const normT = tf.tidy(() => tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n]))))));
+  const norm = (await normT.data())[0];
+  normT.dispose();
   if (norm > maxNorm) {
     const scale = maxNorm / (norm + 1e-6);
     for (const n of names) {
@@ -180,7 +184,7 @@ export async function trainLoop(opts: LoopOptions): Promise<LoopResult> {
           })`,
         );
       }
-      if (t.gradClip > 0) clipGlobalNorm(grads, t.gradClip);
+      if (t.gradClip > 0) await clipGlobalNorm(grads, t.gradClip);
       adam.apply(grads, rate);
       for (const g of Object.values(grads)) g.dispose();
       step++;
