@@ -176,6 +176,10 @@ export function currentBackend(): BackendInfo | undefined {
  */
 export async function selectBackend(requested: BackendName = "auto"): Promise<BackendInfo> {
   if (current && current.requested === requested) return current;
+  // PROD silences TF.js's console banners ("Hi, looks like you are running
+  // TensorFlow.js in Node.js...", printed on the cpu backend's first use even
+  // under wasm): fuselab prints its own line about the backend and its speed.
+  tf.env().set("PROD", true);
   const skipped: { name: string; why: string }[] = [];
   const finish = (name: Exclude<BackendName, "auto">, a: Attempt, reason: string) => {
     current = {
