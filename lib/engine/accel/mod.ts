@@ -3,10 +3,10 @@
  *
  * The TF.js wasm backend with its hottest kernels replaced through the kernel
  * registry: matmuls by OpenBLAS `cblas_sgemm` working on the wasm heap in
- * place, `Sum` over leading/trailing axes by `cblas_sgemv`, `Transpose` by
- * `cblas_somatcopy` and row moves, `Identity` by data sharing, and `Tile` and
- * `GatherV2` by block copies. Everything else is the stock wasm
- * backend (with the correctness fixes of `../wasm_kernels.ts`).
+ * place, `Sum` over leading/trailing axes by `cblas_sgemv`, 2-D `Transpose`
+ * by `cblas_somatcopy`, `Identity` by data sharing, and `Tile` and `GatherV2`
+ * by block copies. Everything else is the stock wasm backend (with the
+ * correctness fixes of `../wasm_kernels.ts`). See docs/performance.md.
  *
  * @module
  */
@@ -51,7 +51,7 @@ export const BLAS_KERNELS = [
 ] as const;
 
 let installed: { blas: OpenBlas; mark: number; result: BlasInstall } | undefined;
-/** Loaded libraries by requested path, kept open: unloading OpenBLAS with its thread pool running is not safe. */
+/** Loaded libraries, kept open: unloading OpenBLAS while its thread pool runs is not safe. */
 const loaded = new Map<string, OpenBlas>();
 
 function defaultThreads(): number {
