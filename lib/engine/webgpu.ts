@@ -153,22 +153,26 @@ function describeAdapter(info: GpuAdapterInfo): string {
 }
 
 /**
- * Looks for a WebGPU adapter without starting any TF.js backend.
- * `software` is true for llvmpipe/lavapipe/SwiftShader or a fallback adapter.
- */
-/**
  * Mesa's Vulkan drivers print "XDG_RUNTIME_DIR is invalid" to stderr on every
  * adapter request when the variable is unset (headless machines, CI); give
  * them a private empty folder instead.
  */
 function quietVulkanLoader(): void {
   try {
-    if (!Deno.env.get("XDG_RUNTIME_DIR")) Deno.env.set("XDG_RUNTIME_DIR", Deno.makeTempDirSync());
+    if (Deno.env.get("XDG_RUNTIME_DIR")) return;
+    // One folder per machine and user, reused, rather than a new one per process.
+    const dir = `${Deno.env.get("TMPDIR") ?? "/tmp"}/fuselab-xdg-${Deno.uid() ?? "user"}`;
+    Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    Deno.env.set("XDG_RUNTIME_DIR", dir);
   } catch {
-    // Without env or write permission the message is only noise.
+    // Without env, sys or write permission the message is only noise.
   }
 }
 
+/**
+ * Looks for a WebGPU adapter without starting any TF.js backend.
+ * `software` is true for llvmpipe/lavapipe/SwiftShader or a fallback adapter.
+ */
 export async function probeWebGPU(): Promise<WebGPUProbe> {
   const gpu = gpuNavigator();
   if (!gpu) return { ok: false, why: "navigator.gpu is missing (this Deno has no WebGPU)" };

@@ -100,7 +100,24 @@ export class FusionClassifier extends Module {
   }
 }
 
-/** Mean gate activation per modality over a batch (for logging): one number per gate. */
+/**
+ * Mean gate activation per modality over a batch (for logging): one number
+ * per gate, read asynchronously (works on every backend, WebGPU included).
+ */
+export async function readMeanGates(gates: tf.Tensor[]): Promise<number[]> {
+  if (!gates.length) return [];
+  const means = tf.tidy(() => tf.stack(gates.map((g) => tf.mean(g))));
+  try {
+    return Array.from(await means.data());
+  } finally {
+    means.dispose();
+  }
+}
+
+/**
+ * Same as {@link readMeanGates}, read synchronously: CPU backends only (cpu,
+ * wasm, blas); a GPU tensor cannot be read synchronously in Deno.
+ */
 export function meanGates(gates: tf.Tensor[]): number[] {
   return gates.map((g) => tf.tidy(() => tf.mean(g).dataSync()[0]));
 }

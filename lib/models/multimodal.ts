@@ -48,6 +48,14 @@ export interface MultimodalBatch {
   informative?: Int32Array;
 }
 
+/** What {@link MultimodalClassifier.predictAsync} returns. */
+export interface MultimodalPrediction {
+  /** Probabilities [rows, classes], row-major. */
+  probs: Float32Array;
+  /** Mean gate activation per modality [rows, n] (GMU only). */
+  gates?: Float32Array;
+}
+
 /** Options of {@link MultimodalClassifier}. */
 export interface MultimodalClassifierOptions {
   /** Sigmoid outputs and binary cross-entropy (multi-label) instead of softmax. */
@@ -154,18 +162,45 @@ export class MultimodalClassifier extends Module {
     });
   }
 
-  /**
-   * Probabilities [rows, classes] and, for a GMU, the mean gate activation
-   * per modality [rows, n] (the mean over the hidden units of z_m).
-   */
-  predict(batch: MultimodalBatch): { probs: Float32Array; gates?: Float32Array } {
+  /** The probabilities [rows, classes] and, for a GMU, the mean gates [rows, n] as tensors. */
+  #predictTensors(batch: MultimodalBatch): { probs: tf.Tensor; gates?: tf.Tensor } {
     return tf.tidy(() => {
       const pred = this.forward(batch);
-      const probs = pred.probs.dataSync() as Float32Array;
-      if (!pred.gates.length) return { probs: Float32Array.from(probs) };
-      const g = tf.stack(pred.gates.map((z) => tf.mean(z, -1)), 1);
-      return { probs: Float32Array.from(probs), gates: Float32Array.from(g.dataSync()) };
+      if (!pred.gates.length) return { probs: pred.probs };
+      return { probs: pred.probs, gates: tf.stack(pred.gates.map((z) => tf.mean(z, -1)), 1) };
     });
+  }
+
+  /**
+   * Probabilities [rows, classes] and, for a GMU, the mean gate activation
+   * per modality [rows, n] (the mean over the hidden units of z_m), read
+   * asynchronously: works on every backend, WebGPU included.
+   */
+  async predictAsync(batch: MultimodalBatch): Promise<MultimodalPrediction> {
+    const t = this.#predictTensors(batch);
+    try {
+      const probs = Float32Array.from(await t.probs.data());
+      if (!t.gates) return { probs };
+      return { probs, gates: Float32Array.from(await t.gates.data()) };
+    } finally {
+      tf.dispose([t.probs, ...(t.gates ? [t.gates] : [])]);
+    }
+  }
+
+  /**
+   * Same as {@link MultimodalClassifier.predictAsync}, read synchronously:
+   * CPU backends only (cpu, wasm, blas); a GPU tensor cannot be read
+   * synchronously in Deno.
+   */
+  predict(batch: MultimodalBatch): MultimodalPrediction {
+    const t = this.#predictTensors(batch);
+    try {
+      const probs = Float32Array.from(t.probs.dataSync());
+      if (!t.gates) return { probs };
+      return { probs, gates: Float32Array.from(t.gates.dataSync()) };
+    } finally {
+      tf.dispose([t.probs, ...(t.gates ? [t.gates] : [])]);
+    }
   }
 
   /** The positional stage of the first sequence modality, if any. */

@@ -144,15 +144,51 @@ export class MultiHeadedAttention extends Module {
   readonly linears: ModuleList<Linear>;
   /** Width per head, d_model / h. */
   readonly dK: number;
-  /** When true, {@link MultiHeadedAttention.lastAttention} keeps a copy of the last probabilities. */
-  recordAttention = false;
-  /** The last attention probabilities [B][h][T_q][T_k] (only with `recordAttention`). */
-  lastAttention?: number[][][][];
+  #record = false;
+  #recorded?: tf.Tensor;
   /** The positional scheme acting inside attention ("rope", "alibi"; anything else: none). */
   readonly positional: string;
   /** The dropout stream (see {@link dropoutState}). */
   readonly dropRng: Rng;
   #ropeBase: number;
+
+  /**
+   * When true, each {@link MultiHeadedAttention.apply} keeps its attention
+   * probabilities [B, h, T_q, T_k] (one tensor, the last call's), to be read
+   * with {@link MultiHeadedAttention.readAttention}. Setting it to false frees
+   * the kept tensor.
+   */
+  get recordAttention(): boolean {
+    return this.#record;
+  }
+  set recordAttention(on: boolean) {
+    this.#record = on;
+    if (!on) this.clearAttention();
+  }
+
+  /**
+   * The last recorded attention probabilities [B][h][T_q][T_k], read
+   * asynchronously (works on every backend, WebGPU included); undefined when
+   * nothing was recorded.
+   */
+  async readAttention(): Promise<number[][][][] | undefined> {
+    return this.#recorded ? (await this.#recorded.array()) as number[][][][] : undefined;
+  }
+
+  /**
+   * The last recorded attention probabilities, read synchronously.
+   * CPU backends only (cpu, wasm, blas): a GPU tensor cannot be read
+   * synchronously in Deno; use {@link MultiHeadedAttention.readAttention}.
+   */
+  get lastAttention(): number[][][][] | undefined {
+    return this.#recorded?.arraySync() as number[][][][] | undefined;
+  }
+
+  /** Frees the recorded probabilities. */
+  clearAttention(): void {
+    this.#recorded?.dispose();
+    this.#recorded = undefined;
+  }
 
   /**
    * @param h number of heads (must divide dModel)
@@ -212,7 +248,11 @@ export class MultiHeadedAttention extends Module {
       training: this.training,
       bias,
     });
-    if (this.recordAttention) this.lastAttention = probs.arraySync() as number[][][][];
+    if (this.#record) {
+      this.clearAttention();
+      // A copy outlives the caller's tf.tidy and stays on the device until read.
+      this.#recorded = tf.keep(tf.clone(probs));
+    }
     const x = output.transpose([0, 2, 1, 3]).reshape([b, -1, this.dModel]);
     return this.linears.at(3).apply(x);
   }

@@ -25,8 +25,14 @@ export type PositionalKind = "sinusoid" | "learned" | "none" | "rope" | "alibi";
 export interface PositionalStage {
   /** x [B, T, d] → x plus positions, then dropout. */
   apply(x: tf.Tensor): tf.Tensor;
-  /** The position × dimension matrix added to embeddings for `len` positions, or null if none. */
+  /**
+   * The position × dimension matrix added to embeddings for `len` positions,
+   * or null if none, read synchronously: CPU backends only for a learned
+   * table (use {@link PositionalStage.readPositionalMatrix} on WebGPU).
+   */
   positionalMatrix(len: number): number[][] | null;
+  /** The same matrix, read asynchronously: works on every backend. */
+  readPositionalMatrix(len: number): Promise<number[][] | null>;
 }
 
 /** The sinusoid table [len, dModel] as plain numbers (float64 arithmetic). */
@@ -75,6 +81,11 @@ export class PositionalEncoding extends Module implements PositionalStage {
   positionalMatrix(len: number): number[][] {
     return this.table(len);
   }
+
+  /** Same as {@link PositionalEncoding.table} (computed on the CPU, nothing to read). */
+  readPositionalMatrix(len: number): Promise<number[][]> {
+    return Promise.resolve(this.table(len));
+  }
 }
 
 /** A learned absolute table: parameter `pe.weight` [maxLen, dModel]. */
@@ -114,10 +125,20 @@ export class LearnedPositionalEncoding extends Module implements PositionalStage
     return dropout(tf.add(x, rows), this.dropoutRate, this.dropRng, this.training);
   }
 
-  /** The learned table's first `len` rows (all rows by default). */
+  /**
+   * The learned table's first `len` rows (all rows by default), read
+   * synchronously: CPU backends only (cpu, wasm, blas); on WebGPU use
+   * {@link LearnedPositionalEncoding.readPositionalMatrix}.
+   */
   positionalMatrix(len = this.maxLen): number[][] {
     const n = Math.min(len, this.maxLen);
     return toRows(this.pe.weight.dataSync() as Float32Array, n, this.dModel);
+  }
+
+  /** The learned table's first `len` rows (all rows by default), read asynchronously. */
+  async readPositionalMatrix(len = this.maxLen): Promise<number[][]> {
+    const n = Math.min(len, this.maxLen);
+    return toRows((await this.pe.weight.data()) as Float32Array, n, this.dModel);
   }
 }
 
@@ -140,6 +161,11 @@ export class NoPositionalEncoding extends Module implements PositionalStage {
   /** Nothing is added to the embeddings. */
   positionalMatrix(): null {
     return null;
+  }
+
+  /** Nothing is added to the embeddings. */
+  readPositionalMatrix(): Promise<null> {
+    return Promise.resolve(null);
   }
 }
 
@@ -167,7 +193,18 @@ export function makePositional(
   }
 }
 
-/** The matrix a positional stage adds for `len` positions (null for none/RoPE/ALiBi). */
+/**
+ * The matrix a positional stage adds for `len` positions (null for
+ * none/RoPE/ALiBi), read synchronously: CPU backends only for a learned table.
+ */
 export function positionalMatrix(stage: PositionalStage, len: number): number[][] | null {
   return stage.positionalMatrix(len);
+}
+
+/** The matrix a positional stage adds for `len` positions, read asynchronously (any backend). */
+export function readPositionalMatrix(
+  stage: PositionalStage,
+  len: number,
+): Promise<number[][] | null> {
+  return stage.readPositionalMatrix(len);
 }

@@ -128,13 +128,11 @@ export const copyTask: Task<CopyOptions> = {
       loss: (b) => seq2seqLoss(model, b, smoothing),
       batchSize: (b) => targetTokens(b),
       evaluate(split) {
-        return Promise.resolve(
-          evaluateCopyLike(model, split === "val" ? val : test, smoothing, START),
-        );
+        return evaluateCopyLike(model, split === "val" ? val : test, smoothing, START);
       },
       insights() {
         const sample = val[0].src.slice(0, val[0].srcLen);
-        return Promise.resolve(seq2seqInsights(model, config, sample, String, o.length));
+        return seq2seqInsights(model, config, sample, String, o.length);
       },
     };
     return Promise.resolve(run as TaskRun);

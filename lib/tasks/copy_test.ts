@@ -61,7 +61,7 @@ Deno.test("copy: a small model learns to copy; insights have the report's shapes
   const config = testConfig(base);
   const { run } = await createRun(copyTask, config);
   const before = await run.evaluate("val");
-  const losses = trainEpochs(run, config, 8);
+  const losses = await trainEpochs(run, config, 8);
   const after = await run.evaluate("val");
   assert.ok(losses[7] < losses[0] * 0.5, `training loss ${losses}`);
   assert.ok(after.token_accuracy > 0.9, `token accuracy ${after.token_accuracy}`);

@@ -33,7 +33,7 @@ Deno.test("features: .npy and .jsonl modalities with a labels file train and eva
   const [b] = [...run.batches(0)] as MultimodalBatch[];
   assert.deepEqual(b.modalities.map((m) => m.kind === "vector" && m.dim), [6, 5]);
   assert.ok(b.labels instanceof Int32Array);
-  trainEpochs(run, cfg, 10);
+  await trainEpochs(run, cfg, 10);
   const m = await run.evaluate("test");
   assert.ok(m.accuracy > 0.8, `accuracy ${m.accuracy}`);
   run.model.dispose();

@@ -43,7 +43,7 @@ for (const modalities of [2, 3]) {
     const cfg = config(modalities);
     const { run } = await createRun(task, cfg);
     const before = await run.evaluate("val");
-    trainEpochs(run, cfg, 6);
+    await trainEpochs(run, cfg, 6);
     const after = await run.evaluate("val");
     assert.ok(after.accuracy > 0.9, `accuracy ${after.accuracy}`);
     assert.ok(after.gate_auc > 0.9, `gate_auc ${after.gate_auc} (before ${before.gate_auc})`);

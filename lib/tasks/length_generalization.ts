@@ -168,7 +168,7 @@ export const lengthGeneralizationTask: Task<LengthGeneralizationOptions> = {
       },
       loss: (b) => seq2seqLoss(model, b, smoothing),
       batchSize: (b) => targetTokens(b),
-      evaluate(split) {
+      async evaluate(split) {
         const out: Metrics = {};
         const per = {
           exact_match: [] as number[],
@@ -177,7 +177,7 @@ export const lengthGeneralizationTask: Task<LengthGeneralizationOptions> = {
         };
         const ood = { exact_match: [] as number[], token_accuracy: [] as number[] };
         for (const { len, batches } of sets[split]) {
-          const m = evaluateCopyLike(model, batches, smoothing, START);
+          const m = await evaluateCopyLike(model, batches, smoothing, START);
           for (const k of ["exact_match", "token_accuracy", "loss"] as const) {
             out[`${k}@${len}`] = m[k];
             per[k].push(m[k]);
@@ -196,14 +196,14 @@ export const lengthGeneralizationTask: Task<LengthGeneralizationOptions> = {
           out.token_accuracy_ood = mean(ood.token_accuracy);
         }
         last = { lengths: evalLengths(o), metrics: per };
-        return Promise.resolve(out);
+        return out;
       },
       async insights() {
         if (!last) await run.evaluate("val");
         const b = sets.val[0].batches[0];
         const sample = b.src.slice(0, b.srcLen);
         return {
-          ...seq2seqInsights(model, config, sample, String, Math.max(...evalLengths(o)) + 1),
+          ...await seq2seqInsights(model, config, sample, String, Math.max(...evalLengths(o)) + 1),
           length_generalization: last,
         };
       },

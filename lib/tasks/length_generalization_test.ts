@@ -23,7 +23,7 @@ Deno.test("length_generalization: training lengths stay within 1..L; per-length 
       for (let i = 1; i < b.srcLen; i++) assert.notEqual(b.src[r * b.srcLen + i], 1);
     }
   }
-  trainEpochs(run, config, 6);
+  await trainEpochs(run, config, 6);
   const m = await run.evaluate("val");
   for (const len of [4, 8, 12, 16]) {
     assert.ok(`exact_match@${len}` in m && `token_accuracy@${len}` in m, `missing @${len}`);

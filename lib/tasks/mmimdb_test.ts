@@ -34,7 +34,7 @@ Deno.test("mmimdb: reads the published layout, streams batches, reports the four
   // The same epoch gives the same batches; another epoch another order.
   assert.deepEqual(([...run.batches(0)][0] as MultimodalBatch).labels, b.labels);
   const before = await run.evaluate("test");
-  trainEpochs(run, cfg, 15);
+  await trainEpochs(run, cfg, 15);
   const after = await run.evaluate("test");
   for (const k of ["f1_micro", "f1_macro", "f1_weighted", "f1_samples", "loss"]) {
     assert.ok(k in after, k);

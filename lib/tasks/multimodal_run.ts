@@ -225,12 +225,15 @@ export interface MultimodalRunSpec {
 
 const EVAL_CHUNK = 256;
 
-/** Evaluates a classifier on a split. Also returns gates and informative rows when available. */
-export function evaluateMultimodal(
+/**
+ * Evaluates a classifier on a split. Also returns gates and informative rows
+ * when available. Reads asynchronously (any backend, WebGPU included).
+ */
+export async function evaluateMultimodal(
   model: MultimodalClassifier,
   split: MultimodalSplit,
   multiLabel: boolean,
-): { metrics: Metrics; gates?: Float32Array; informative?: Int32Array } {
+): Promise<{ metrics: Metrics; gates?: Float32Array; informative?: Int32Array }> {
   const k = model.classes, n = model.modalities.length;
   const probs = new Float32Array(split.size * k);
   const labels = multiLabel ? new Float32Array(split.size * k) : new Int32Array(split.size);
@@ -238,7 +241,7 @@ export function evaluateMultimodal(
   let informative: Int32Array | undefined = new Int32Array(split.size);
   for (let s = 0; s < split.size; s += EVAL_CHUNK) {
     const b = split.slice(s, Math.min(split.size, s + EVAL_CHUNK));
-    const p = model.predict(b);
+    const p = await model.predictAsync(b);
     probs.set(p.probs, s * k);
     labels.set(b.labels, multiLabel ? s * k : s);
     if (gates && p.gates) gates.set(p.gates, s * n);
@@ -296,11 +299,11 @@ export function multimodalRun(spec: MultimodalRunSpec): TaskRun<MultimodalBatch>
       epochBatches(train, bs, new Rng(dataSeed(spec.seed, `${spec.stream}/epoch/${epoch}`))),
     loss: (b) => model.loss(b),
     batchSize: (b) => b.rows,
-    evaluate(split) {
+    async evaluate(split) {
       const data = split === "val" ? val : spec.test;
       // No test split declared: nothing to report (compare on val/<metric> instead).
-      if (!data) return Promise.resolve({});
-      const r = evaluateMultimodal(model, data, multiLabel);
+      if (!data) return {};
+      const r = await evaluateMultimodal(model, data, multiLabel);
       if (split === "val" && r.gates) {
         lastGates = {
           values: Array.from(
@@ -310,13 +313,13 @@ export function multimodalRun(spec: MultimodalRunSpec): TaskRun<MultimodalBatch>
           informative: r.informative ? Array.from(r.informative) : undefined,
         };
       }
-      return Promise.resolve(r.metrics);
+      return r.metrics;
     },
-    insights() {
+    async insights() {
       const out: Record<string, unknown> = {};
       if (model.gated) {
         if (!lastGates) {
-          const r = evaluateMultimodal(model, val, multiLabel);
+          const r = await evaluateMultimodal(model, val, multiLabel);
           lastGates = {
             values: Array.from(
               { length: val.size },
@@ -331,9 +334,9 @@ export function multimodalRun(spec: MultimodalRunSpec): TaskRun<MultimodalBatch>
       const seqLen = spec.modalities.some((m) => m.kind !== "vector")
         ? Math.min(config.model.maxLen, 64)
         : 0;
-      const matrix = pos && seqLen ? pos.positionalMatrix(seqLen) : null;
+      const matrix = pos && seqLen ? await pos.readPositionalMatrix(seqLen) : null;
       if (matrix) out.positional = { kind: config.model.positional, matrix };
-      return Promise.resolve(out);
+      return out;
     },
     dispose: spec.onDispose,
   };

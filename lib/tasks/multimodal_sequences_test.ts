@@ -63,7 +63,7 @@ Deno.test("multimodal_sequences: trains a fused model end to end; checks lengths
     train: { batchSize: 32, lr: { schedule: "constant", value: 0.003 } },
   });
   const { run } = await createRun(task, config);
-  const losses = trainEpochs(run, config, 3);
+  const losses = await trainEpochs(run, config, 3);
   assert.ok(losses.every(Number.isFinite));
   const m = await run.evaluate("test");
   for (const k of ["loss", "accuracy", "f1_macro", "gate_auc", "gate_accuracy"]) {

@@ -100,9 +100,10 @@ export function seq2seqLoss(
 /**
  * Greedy decoding of a whole batch with the library's {@link greedyDecode}:
  * from `start`, append the most probable next token `steps` times. Returns,
- * per row, the `steps` decoded tokens (the start symbol excluded).
+ * per row, the `steps` decoded tokens (the start symbol excluded). The ids are
+ * read asynchronously (any backend, WebGPU included).
  */
-export function greedyDecodeBatch(
+export async function greedyDecodeBatch(
   model: EncoderDecoder,
   src: Int32Array,
   rows: number,
@@ -110,15 +111,34 @@ export function greedyDecodeBatch(
   steps: number,
   start: number,
   pad = 0,
-): Int32Array[] {
+): Promise<Int32Array[]> {
   const ids = tf.tidy(() => {
     const s = tf.tensor2d(src, [rows, srcLen], "int32");
     return greedyDecode(model, s, paddingMask(s, pad), steps + 1, start);
   });
-  const flat = ids.dataSync() as Int32Array;
-  ids.dispose();
+  let flat: Int32Array;
+  try {
+    flat = (await ids.data()) as Int32Array;
+  } finally {
+    ids.dispose();
+  }
   const w = steps + 1;
   return Array.from({ length: rows }, (_, r) => flat.slice(r * w + 1, (r + 1) * w));
+}
+
+/** The loss of a batch (see {@link seq2seqLoss}) as a number, read asynchronously. */
+export async function seq2seqLossValue(
+  model: EncoderDecoder,
+  b: Seq2SeqBatch,
+  smoothing: number,
+  pad = 0,
+): Promise<number> {
+  const l = seq2seqLoss(model, b, smoothing, pad);
+  try {
+    return (await l.data())[0];
+  } finally {
+    l.dispose();
+  }
 }
 
 /** The targets `tgt[:, 1:]` of a batch, one array per row. */
@@ -135,21 +155,19 @@ export function batchTargets(b: Seq2SeqBatch): Int32Array[] {
  * must produce every target token (and padding after a shorter target is
  * not scored).
  */
-export function evaluateCopyLike(
+export async function evaluateCopyLike(
   model: EncoderDecoder,
   batches: readonly Seq2SeqBatch[],
   smoothing: number,
   start: number,
-): { loss: number; token_accuracy: number; exact_match: number } {
+): Promise<{ loss: number; token_accuracy: number; exact_match: number }> {
   let lossSum = 0, lossTokens = 0;
   const preds: Int32Array[] = [], golds: Int32Array[] = [];
   for (const b of batches) {
     const n = targetTokens(b);
-    const l = seq2seqLoss(model, b, smoothing);
-    lossSum += l.dataSync()[0] * n;
-    l.dispose();
+    lossSum += (await seq2seqLossValue(model, b, smoothing)) * n;
     lossTokens += n;
-    preds.push(...greedyDecodeBatch(model, b.src, b.rows, b.srcLen, b.tgtLen - 1, start));
+    preds.push(...await greedyDecodeBatch(model, b.src, b.rows, b.srcLen, b.tgtLen - 1, start));
     golds.push(...batchTargets(b));
   }
   const acc = sequenceAccuracy(preds, golds);
@@ -198,17 +216,17 @@ export function modelFromConfig(
 /**
  * The `positional` artifact (the table added to the source embeddings for
  * `len` positions) and the `attention` artifact (every encoder self-attention
- * layer's heads on one source sequence).
+ * layer's heads on one source sequence), read asynchronously (any backend).
  */
-export function seq2seqInsights(
+export async function seq2seqInsights(
   model: EncoderDecoder,
   config: RunConfig,
   sample: ArrayLike<number>,
   tokenName: (id: number) => string,
   len: number,
-): Record<string, unknown> {
+): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
-  const matrix = model.srcPositional.positionalMatrix(len);
+  const matrix = await model.srcPositional.readPositionalMatrix(len);
   if (matrix) out.positional = { kind: config.model.positional, matrix };
   const layers = model.encoder.layers.items.map((l) => l.selfAttn);
   const wasTraining = model.training;
@@ -219,15 +237,15 @@ export function seq2seqInsights(
       const s = tf.tensor2d(Int32Array.from(sample), [1, sample.length], "int32");
       model.encode(s, paddingMask(s));
     });
+    const heads = [];
+    for (const a of layers) heads.push((await a.readAttention())?.[0] ?? []);
     out.attention = {
       tokens: Array.from(sample, tokenName),
-      layers: layers.map((a, i) => ({ layer: i, heads: a.lastAttention?.[0] ?? [] })),
+      layers: heads.map((h, i) => ({ layer: i, heads: h })),
     };
   } finally {
-    for (const a of layers) {
-      a.recordAttention = false;
-      a.lastAttention = undefined;
-    }
+    // Stops recording and frees the kept probabilities.
+    for (const a of layers) a.recordAttention = false;
     model.train(wasTraining);
   }
   return out;

@@ -30,8 +30,15 @@ export async function createRun<O>(
   return { run, options };
 }
 
-/** Trains `epochs` epochs; returns the mean training loss of each epoch. */
-export function trainEpochs(run: TaskRun, config: RunConfig, epochs: number): number[] {
+/**
+ * Trains `epochs` epochs; returns the mean training loss of each epoch. Reads
+ * the loss asynchronously, as the runner does (any backend, WebGPU included).
+ */
+export async function trainEpochs(
+  run: TaskRun,
+  config: RunConfig,
+  epochs: number,
+): Promise<number[]> {
   const params = run.model.trainableParameters();
   const opt = new Adam(params, {
     beta1: config.train.beta1,
@@ -51,7 +58,7 @@ export function trainEpochs(run: TaskRun, config: RunConfig, epochs: number): nu
       const named: Record<string, tf.Tensor> = {};
       for (const [name, v] of params) named[name] = grads[v.name];
       opt.apply(named, rate);
-      sum += value.dataSync()[0];
+      sum += (await value.data())[0];
       n++;
       value.dispose();
       tf.dispose(grads);

@@ -29,6 +29,7 @@ import {
   type Seq2SeqBatch,
   seq2seqInsights,
   seq2seqLoss,
+  seq2seqLossValue,
   targetTokens,
 } from "./seq2seq.ts";
 import { learnedTableCheck } from "./copy.ts";
@@ -174,20 +175,18 @@ export const translationTask: Task<TranslationOptions> = {
       },
       loss: (b) => seq2seqLoss(model, b, smoothing),
       batchSize: (b) => targetTokens(b),
-      evaluate(split) {
+      async evaluate(split) {
         const set = sets[split];
         // No test split declared: nothing to report (compare on val/<metric> instead).
-        if (!set) return Promise.resolve({});
+        if (!set) return {};
         let lossSum = 0, tokens = 0, exact = 0, n = 0;
         const hyps: string[][] = [], refs: string[][][] = [];
-        set.batches.forEach((b, k) => {
-          const l = seq2seqLoss(model, b, smoothing);
+        for (const [k, b] of set.batches.entries()) {
           const t = targetTokens(b);
-          lossSum += l.dataSync()[0] * t;
+          lossSum += (await seq2seqLossValue(model, b, smoothing)) * t;
           tokens += t;
-          l.dispose();
           const steps = Math.min(b.srcLen + 10, o.maxLength + 2);
-          const out = greedyDecodeBatch(model, b.src, b.rows, b.srcLen, steps, BOS);
+          const out = await greedyDecodeBatch(model, b.src, b.rows, b.srcLen, steps, BOS);
           out.forEach((ids, r) => {
             const words = prep.tgtTok.toWords(prep.tgtVocab.decode(ids));
             const ref = set.refs[k][r];
@@ -196,25 +195,23 @@ export const translationTask: Task<TranslationOptions> = {
             if (words.join(" ") === ref.join(" ")) exact++;
             n++;
           });
-        });
+        }
         const m: Metrics = {
           loss: tokens ? lossSum / tokens : 0,
           bleu: 100 * corpusBleu(hyps, refs).bleu,
           exact_match: n ? exact / n : 0,
         };
-        return Promise.resolve(m);
+        return m;
       },
       insights() {
         const b = sets.val.batches[0];
         const sample = Array.from(b.src.slice(0, b.srcLen)).filter((id) => id !== 0);
-        return Promise.resolve(
-          seq2seqInsights(
-            model,
-            config,
-            sample,
-            (id) => prep.srcVocab.itos[id],
-            Math.min(o.maxLength + 2, 64),
-          ),
+        return seq2seqInsights(
+          model,
+          config,
+          sample,
+          (id) => prep.srcVocab.itos[id],
+          Math.min(o.maxLength + 2, 64),
         );
       },
     };

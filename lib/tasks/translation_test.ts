@@ -42,7 +42,7 @@ Deno.test("translation: word-level model learns the toy corpus (BLEU rises)", as
     assert.ok(Math.max(...lens) - Math.min(...lens) <= 2, `lengths ${lens}`);
   }
   const before = await run.evaluate("val");
-  trainEpochs(run, cfg, 6);
+  await trainEpochs(run, cfg, 6);
   const after = await run.evaluate("val");
   assert.ok(after.bleu > 40 && after.bleu > before.bleu, `BLEU ${before.bleu} → ${after.bleu}`);
   assert.deepEqual(await run.evaluate("test"), {}); // no test split declared
@@ -55,7 +55,7 @@ Deno.test("translation: word-level model learns the toy corpus (BLEU rises)", as
 Deno.test("translation: BPE tokenizer trains and decodes back to words", async () => {
   const cfg = config("bpe");
   const { run } = await createRun(task, cfg);
-  trainEpochs(run, cfg, 1);
+  await trainEpochs(run, cfg, 1);
   const m = await run.evaluate("val");
   assert.ok(Number.isFinite(m.bleu) && Number.isFinite(m.loss));
   run.model.dispose();

@@ -96,7 +96,10 @@ export async function clipGlobalNorm(
   const names = Object.keys(grads);
   if (!names.length) return 0;
   // An asynchronous read: GPU backends in Deno cannot read synchronously.
-  const normT = tf.tidy(() => tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n]))))));
+  // Not tf.addN: WebGPU binds every input of one AddN shader, at most 7 of them.
+  const normT = tf.tidy(() =>
+    tf.sqrt(tf.sum(tf.stack(names.map((n) => tf.sum(tf.square(grads[n]))))))
+  );
   const norm = (await normT.data())[0];
   normT.dispose();
   if (norm > maxNorm) {

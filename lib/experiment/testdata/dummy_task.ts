@@ -119,14 +119,14 @@ export const dummyTask: Task<Options> = {
         return o.nanAtStep !== undefined && steps >= o.nanAtStep ? tf.div(l, 0).mul(0) : l;
       },
       batchSize: (batch: unknown) => (batch as Batch).n,
-      evaluate(_split: "val" | "test") {
+      async evaluate(_split: "val" | "test") {
         const mse = lossOf(evalBatch);
-        const v = mse.dataSync()[0];
+        const v = (await mse.data())[0];
         mse.dispose();
-        return Promise.resolve({ mse: Number(v.toPrecision(6)), within: v < 0.01 ? 1 : 0 });
+        return { mse: Number(v.toPrecision(6)), within: v < 0.01 ? 1 : 0 };
       },
-      insights() {
-        return Promise.resolve({ weights: { w: Array.from(model.weight.dataSync()) } });
+      async insights() {
+        return { weights: { w: Array.from(await model.weight.data()) } };
       },
     });
   },
