@@ -26,7 +26,10 @@ export function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   return writeFileAtomic(path, JSON.stringify(value, null, 2) + "\n");
 }
 
-/** Reads JSON from `path`, or `undefined` when the file does not exist. */
+/**
+ * Reads JSON from `path`, or `undefined` when the file does not exist; a
+ * damaged file is an error that names it.
+ */
 export async function readJson<T>(path: string): Promise<T | undefined> {
   let text: string;
   try {
@@ -35,7 +38,11 @@ export async function readJson<T>(path: string): Promise<T | undefined> {
     if (e instanceof Deno.errors.NotFound) return undefined;
     throw e;
   }
-  return JSON.parse(text) as T;
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw new Error(`${path}: invalid JSON (${(e as Error).message})`);
+  }
 }
 
 /** True when `path` exists. */

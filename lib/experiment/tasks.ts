@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { TASKS } from "../tasks/registry.ts";
 import type { Task } from "../tasks/task.ts";
 
 /** The registry's view: every task by name. */
@@ -15,60 +16,17 @@ export interface TaskCatalog {
   names(): string[];
 }
 
-interface Registry {
-  tasks: Record<string, Task>;
-  getTask?: (name: string) => Task;
-}
-
-let registry: Promise<Registry> | undefined;
-
-async function loadRegistry(): Promise<Registry> {
-  const url = new URL("../tasks/registry.ts", import.meta.url);
-  try {
-    await Deno.stat(url);
-  } catch {
-    return { tasks: {} };
-  }
-  const mod = await import(url.href);
-  const getTask = typeof mod.getTask === "function" ? mod.getTask : undefined;
-  const listed: unknown = mod.TASKS;
-  const tasks: Record<string, Task> = {};
-  const entries = Array.isArray(listed)
-    ? listed
-    : listed && typeof listed === "object"
-    ? Object.values(listed)
-    : [];
-  for (const entry of entries) {
-    if (typeof entry === "string") {
-      if (getTask) tasks[entry] = getTask(entry);
-    } else if (entry && typeof entry === "object" && "name" in entry) {
-      tasks[(entry as Task).name] = entry as Task;
-    }
-  }
-  return { tasks, getTask };
-}
-
-/** The tasks of `lib/tasks/registry.ts` (empty while it does not exist). */
-export async function registryTasks(): Promise<Record<string, Task>> {
-  registry ??= loadRegistry();
-  return (await registry).tasks;
+/** The tasks of `lib/tasks/registry.ts`, by name. */
+export function registryTasks(): Promise<Record<string, Task>> {
+  return Promise.resolve({ ...TASKS } as Record<string, Task>);
 }
 
 /** A catalog of the registry's tasks plus `extra` ones (which win on a name clash). */
 export async function taskCatalog(extra: Task[] = []): Promise<TaskCatalog> {
-  registry ??= loadRegistry();
-  const reg = await registry;
-  const all: Record<string, Task> = { ...reg.tasks };
+  const all: Record<string, Task> = await registryTasks();
   for (const t of extra) all[t.name] = t;
   return {
-    get(name) {
-      if (Object.hasOwn(all, name)) return all[name];
-      try {
-        return reg.getTask?.(name);
-      } catch {
-        return undefined;
-      }
-    },
+    get: (name) => Object.hasOwn(all, name) ? all[name] : undefined,
     names: () => Object.keys(all).sort(),
   };
 }

@@ -13,6 +13,7 @@ import { join } from "node:path";
 import type { z } from "zod";
 import type { BackendName } from "../engine/backend.ts";
 import type { Task } from "../tasks/task.ts";
+import { didYouMean } from "../tasks/registry.ts";
 import { ModelConfig, RunConfig, TrainConfig } from "./config.ts";
 import {
   axisPaths,
@@ -103,34 +104,8 @@ export function showPath(path: Segment[]): string {
   return out || "(top level)";
 }
 
-/** Levenshtein distance. */
-export function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length];
-}
-
-/** The closest candidate to `word` when it is close enough to be a likely typo. */
-export function didYouMean(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined, bestD = Infinity;
-  for (const c of candidates) {
-    const d = c.toLowerCase() === word.toLowerCase() ? 0.5 : editDistance(word, c);
-    if (d < bestD) [best, bestD] = [c, d];
-  }
-  const limit = Math.max(1, Math.floor(word.length / 3));
-  return bestD <= limit ? best : undefined;
-}
-
 function suggestion(word: string, candidates: string[], list = true): string {
-  const guess = didYouMean(word, candidates);
+  const guess = didYouMean(word, candidates, 1);
   if (guess) return `; did you mean "${guess}"?`;
   if (!list || !candidates.length) return "";
   const shown = candidates.slice(0, 12).join(", ");

@@ -13,6 +13,7 @@ import type {
   RunRecord,
   StatusRecord,
 } from "../experiment/results.ts";
+import { readJson } from "../experiment/atomic.ts";
 import { ARTIFACTS } from "../experiment/results.ts";
 
 /** Everything recorded about one planned run. */
@@ -55,22 +56,6 @@ async function exists(path: string): Promise<boolean> {
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return false;
     throw e;
-  }
-}
-
-/** Reads and parses a JSON file; a missing file gives `undefined`, a damaged one an error naming it. */
-async function readJson(path: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return undefined;
-    throw e;
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new Error(`${path}: invalid JSON (${(e as Error).message})`);
   }
 }
 

@@ -41,14 +41,21 @@ export function editDistance(a: string, b: string): number {
   return d[b.length];
 }
 
-/** The closest of `candidates` to `name`, if it is close enough to be a typo. */
-export function didYouMean(name: string, candidates: readonly string[]): string | undefined {
+/**
+ * The closest of `candidates` to `name`, if it is close enough to be a typo:
+ * within ⌊|name|/3⌋ edits, ignoring case, and at least `minEdits` edits.
+ */
+export function didYouMean(
+  name: string,
+  candidates: readonly string[],
+  minEdits = 2,
+): string | undefined {
   let best: string | undefined, bestD = Infinity;
   for (const c of candidates) {
     const dist = editDistance(name.toLowerCase(), c.toLowerCase());
     if (dist < bestD) [best, bestD] = [c, dist];
   }
-  return bestD <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+  return bestD <= Math.max(minEdits, Math.floor(name.length / 3)) ? best : undefined;
 }
 
 /** The task called `name`; an unknown name is an error listing the valid ones. */

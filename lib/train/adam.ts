@@ -7,6 +7,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { fusedAdamUpdate } from "../engine/accel/fused_adam.ts";
 
 /** Adam hyper-parameters. */
 export interface AdamOptions {
@@ -15,6 +16,12 @@ export interface AdamOptions {
   epsilon?: number;
   /** Decoupled weight decay (AdamW); 0 for plain Adam. */
   weightDecay?: number;
+  /**
+   * Update each parameter in one pass over the wasm heap when the backend is
+   * wasm (bit-for-bit the tensor formula; default true). Elsewhere the tensor
+   * formula runs regardless.
+   */
+  fused?: boolean;
 }
 
 /** Adam over a fixed list of named variables. */
@@ -23,6 +30,8 @@ export class Adam {
   readonly beta2: number;
   readonly epsilon: number;
   readonly weightDecay: number;
+  /** Whether the fused wasm update is used where it applies. */
+  readonly fused: boolean;
   /** Number of updates applied so far. */
   step = 0;
   #m = new Map<string, tf.Variable>();
@@ -34,6 +43,7 @@ export class Adam {
     this.beta2 = opts.beta2 ?? 0.98;
     this.epsilon = opts.epsilon ?? 1e-9;
     this.weightDecay = opts.weightDecay ?? 0;
+    this.fused = opts.fused ?? true;
     for (const [n, p] of params) {
       // tidy frees the zeros tensors; the variables keep their data.
       this.#m.set(n, tf.tidy(() => tf.variable(tf.zeros(p.shape, p.dtype), false)));
@@ -55,6 +65,22 @@ export class Adam {
         const g = grads[n];
         if (!g) continue;
         const m = this.#m.get(n)!, v = this.#v.get(n)!;
+        const fused = this.fused &&
+          fusedAdamUpdate(p, g, m, v, {
+            beta1: b1,
+            beta2: b2,
+            c1,
+            c2,
+            epsilon: this.epsilon,
+            lr,
+            weightDecay: this.weightDecay,
+          });
+        if (fused) {
+          p.assign(fused[0]);
+          m.assign(fused[1]);
+          v.assign(fused[2]);
+          continue;
+        }
         m.assign(m.mul(b1).add(g.mul(1 - b1)));
         v.assign(v.mul(b2).add(g.square().mul(1 - b2)));
         const update = m.div(c1).div(v.div(c2).sqrt().add(this.epsilon)).mul(lr);
