@@ -24,11 +24,13 @@ const USAGE = `usage: deno task bench [options]
   --warmup N          warm-up steps, not measured (default 2)
   --backends LIST     comma-separated: blas,wasm,cpu (default blas,wasm; cpu runs one capped step)
   --threads N         OpenBLAS and PyTorch threads (default 2)
+  --torch-threads N   PyTorch's threads alone (torch.set_num_threads; default: --threads)
   --dropout P         dropout rate of the model (default 0)
   --no-torch          fuselab only (no ratio)
   --no-scaling        skip the sequence-length and width tables
   --scaling-only      only the scaling tables (blas)
   --profile           print blas's top kernels for one step
+  --no-fused          Adam's tensor formula instead of its fused update (for comparison)
   --help`;
 
 interface Options {
@@ -36,12 +38,18 @@ interface Options {
   warmup: number;
   backends: string[];
   threads: number;
+  /** PyTorch's threads when they differ from fuselab's. */
+  torchThreads?: number;
   dropout: number;
   torch: boolean;
   scaling: boolean;
   main: boolean;
   profile: boolean;
+  fused: boolean;
 }
+
+/** Whether the trainers use Adam's fused update (`--no-fused` turns it off). */
+let trainerFused = true;
 
 function parseArgs(args: string[]): Options {
   const o: Options = {
@@ -54,6 +62,7 @@ function parseArgs(args: string[]): Options {
     scaling: true,
     main: true,
     profile: false,
+    fused: true,
   };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -85,6 +94,9 @@ function parseArgs(args: string[]): Options {
       case "--threads":
         o.threads = Math.max(1, Math.floor(num()));
         break;
+      case "--torch-threads":
+        o.torchThreads = Math.max(1, Math.floor(num()));
+        break;
       case "--dropout":
         o.dropout = num();
         break;
@@ -96,6 +108,9 @@ function parseArgs(args: string[]): Options {
         break;
       case "--scaling-only":
         o.main = false;
+        break;
+      case "--no-fused":
+        o.fused = false;
         break;
       case "--profile":
         o.profile = true;
@@ -168,7 +183,7 @@ async function alternate(
   warmup: number,
   chunk = 2,
 ): Promise<Measured> {
-  const trainer = makeTrainer(shape);
+  const trainer = makeTrainer(shape, 0, { fused: trainerFused });
   if (torch) await torch.setup(shape, threads);
   try {
     let loss = NaN;
@@ -204,7 +219,7 @@ function table(head: string[], rows: (string | number)[][]): string {
 }
 
 async function profileStep(shape: BenchShape): Promise<void> {
-  const trainer = makeTrainer(shape);
+  const trainer = makeTrainer(shape, 0, { fused: trainerFused });
   trainer.step();
   const prof = await tf.profile(() => void trainer.step());
   const by = new Map<string, { ms: number; n: number }>();
@@ -227,6 +242,7 @@ async function profileStep(shape: BenchShape): Promise<void> {
 /** Runs the bench; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   const o = parseArgs(args);
+  trainerFused = o.fused;
   const shape: BenchShape = { ...BENCH_SHAPE, dropout: o.dropout };
   let torch: TorchWorker | undefined;
   if (o.torch) {
@@ -239,7 +255,9 @@ export async function main(args: string[]): Promise<number> {
     console.log(
       `bench model: d_model ${s.dModel}, ${s.heads} heads, d_ff ${s.dFF}, ${s.layers} layers, ` +
         `seq ${s.seq}, batch ${s.batch}, vocab ${s.vocab}, dropout ${s.dropout}; ` +
-        `forward + backward + Adam; ${o.threads} threads; ${navigator.hardwareConcurrency} CPUs`,
+        `forward + backward + Adam; ${o.threads} threads` +
+        (o.torchThreads ? ` (PyTorch ${o.torchThreads})` : "") +
+        `; ${navigator.hardwareConcurrency} CPUs`,
     );
     const results: { name: string; ms: number; torchMs: number }[] = [];
     const memRows: (string | number)[][] = [];
@@ -252,7 +270,7 @@ export async function main(args: string[]): Promise<number> {
         const m = await alternate(
           shape,
           torch,
-          o.threads,
+          o.torchThreads ?? o.threads,
           capped ? 1 : o.steps,
           capped ? 0 : o.warmup,
         );
@@ -301,13 +319,13 @@ export async function main(args: string[]): Promise<number> {
       // Constant tokens per batch (2048), so the attention share grows with length.
       for (const seq of [32, 64, 128, 256, 512]) {
         const sh = { ...shape, seq, batch: Math.max(1, Math.floor(2048 / seq)) };
-        const m = await alternate(sh, torch, o.threads, steps, warm, 1);
+        const m = await alternate(sh, torch, o.torchThreads ?? o.threads, steps, warm, 1);
         const ms = median(m.fuselab), tm = torch ? median(m.torch) : NaN;
         rows.push([`seq ${seq} × batch ${sh.batch}`, ms, tm, torch ? (ms / tm).toFixed(2) : "-"]);
       }
       for (const d of [128, 512]) {
         const sh = { ...shape, dModel: d, dFF: 4 * d };
-        const m = await alternate(sh, torch, o.threads, steps, warm, 1);
+        const m = await alternate(sh, torch, o.torchThreads ?? o.threads, steps, warm, 1);
         const ms = median(m.fuselab), tm = torch ? median(m.torch) : NaN;
         rows.push([`d_model ${d}, d_ff ${4 * d}`, ms, tm, torch ? (ms / tm).toFixed(2) : "-"]);
       }

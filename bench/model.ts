@@ -86,12 +86,19 @@ export interface BenchTrainer {
   dispose(): void;
 }
 
-/** Builds the model, Adam and a batch of random tokens (seeded). */
-export function makeTrainer(shape: BenchShape, seed = 0): BenchTrainer {
+/**
+ * Builds the model, Adam and a batch of random tokens (seeded). `fused: false`
+ * turns off Adam's fused wasm update (to measure what it saves).
+ */
+export function makeTrainer(
+  shape: BenchShape,
+  seed = 0,
+  opts: { fused?: boolean } = {},
+): BenchTrainer {
   const rng = new Rng(seed);
   const model = new BenchModel(shape, rng);
   const params = model.trainableParameters();
-  const adam = new Adam(params);
+  const adam = new Adam(params, { fused: opts.fused ?? true });
   const n = shape.batch * shape.seq;
   const tok = Int32Array.from({ length: n }, () => rng.int(1, shape.vocab));
   const tgt = Int32Array.from({ length: n }, () => rng.int(1, shape.vocab));

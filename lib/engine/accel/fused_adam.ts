@@ -17,7 +17,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { f32, type WasmBackend } from "./heap.ts";
+import { f32, offsetOf, type WasmBackend } from "./heap.ts";
+import { adamSimdFor } from "./adam_simd.ts";
 
 /** The per-step constants of one Adam update. */
 export interface AdamStepConstants {
@@ -36,7 +37,9 @@ export interface AdamStepConstants {
  * The updated `[p, m, v]` as new tensors (the caller assigns and disposes
  * them), or `null` when the fused path does not apply: not the wasm backend,
  * not float32, sizes that differ, or data not on the wasm heap. Callers then
- * use the tensor formula.
+ * use the tensor formula. The bulk runs in a SIMD WebAssembly loop
+ * (`adam_simd.ts`) where the runtime allows, the rest (and everything with
+ * `simd: false`) in a JavaScript loop; both give the same bits.
  */
 export function fusedAdamUpdate(
   p: tf.Tensor,
@@ -44,6 +47,7 @@ export function fusedAdamUpdate(
   m: tf.Tensor,
   v: tf.Tensor,
   k: AdamStepConstants,
+  opts: { simd?: boolean } = {},
 ): [tf.Tensor, tf.Tensor, tf.Tensor] | null {
   if (tf.getBackend() !== "wasm") return null;
   for (const t of [p, g, m, v]) if (t.dtype !== "float32" || t.isDisposed) return null;
@@ -57,22 +61,32 @@ export function fusedAdamUpdate(
   const outs = [0, 1, 2].map(() =>
     engine.makeTensorFromTensorInfo(backend.makeOutput(p.shape, "float32"))
   ) as [tf.Tensor, tf.Tensor, tf.Tensor];
-  const [pOut, mOut, vOut] = outs.map((t) => f32(backend, t));
-  const pIn = f32(backend, p), gIn = f32(backend, g), mIn = f32(backend, m), vIn = f32(backend, v);
-
   const f = Math.fround;
-  // The scalars exactly as float32 scalar tensors would hold them.
+  // The scalars exactly as float32 scalar tensors would hold them; a decay of
+  // 1 (no weight decay) leaves p's bits unchanged.
   const b1 = f(k.beta1), a1 = f(1 - k.beta1), b2 = f(k.beta2), a2 = f(1 - k.beta2);
   const c1 = f(k.c1), c2 = f(k.c2), eps = f(k.epsilon), lr = f(k.lr);
-  const decay = k.weightDecay ? f(1 - k.lr * k.weightDecay) : 0;
-  for (let i = 0; i < n; i++) {
+  const decay = k.weightDecay ? f(1 - k.lr * k.weightDecay) : 1;
+
+  let done = 0;
+  const memory = (backend.wasm as { asm?: { memory?: WebAssembly.Memory } }).asm?.memory;
+  const simd = opts.simd !== false && memory ? adamSimdFor(memory) : null;
+  if (simd && memory!.buffer === backend.wasm.HEAPU8.buffer) {
+    done = n - (n % 4);
+    const [op, og, om, ov] = [p, g, m, v].map((t) => offsetOf(backend, t));
+    const [opo, omo, ovo] = outs.map((t) => offsetOf(backend, t));
+    simd(op, og, om, ov, opo, omo, ovo, done, b1, a1, b2, a2, c1, c2, eps, lr, decay);
+  }
+  if (done === n) return outs;
+  const [pOut, mOut, vOut] = outs.map((t) => f32(backend, t));
+  const pIn = f32(backend, p), gIn = f32(backend, g), mIn = f32(backend, m), vIn = f32(backend, v);
+  for (let i = done; i < n; i++) {
     const gi = gIn[i];
     const mi = f(f(mIn[i] * b1) + f(gi * a1));
-    const vi = f(vIn[i] * b2 + gi * gi * a2);
+    const vi = f(f(vIn[i] * b2) + f(f(gi * gi) * a2));
     const denom = f(f(Math.sqrt(f(vi / c2))) + eps);
     const upd = f(f(f(mi / c1) / denom) * lr);
-    const pi = decay ? f(pIn[i] * decay) : pIn[i];
-    pOut[i] = pi - upd;
+    pOut[i] = f(pIn[i] * decay) - upd;
     mOut[i] = mi;
     vOut[i] = vi;
   }

@@ -4,6 +4,7 @@ import { selectBackend } from "../backend.ts";
 import { Rng } from "../rng.ts";
 import { Adam, type AdamOptions } from "../../train/adam.ts";
 import { fusedAdamUpdate } from "./fused_adam.ts";
+import { adamSimdFor } from "./adam_simd.ts";
 
 /** Deterministic values in about [-scale, scale]. */
 function values(rng: Rng, n: number, scale = 1): Float32Array {
@@ -124,4 +125,25 @@ Deno.test("fusedAdamUpdate runs on wasm and declines cpu, other dtypes and misma
   assert.equal(fusedAdamUpdate(c[0], c[1], c[2], c[3], k), null);
   tf.dispose(c);
   await selectBackend("wasm");
+});
+
+Deno.test("the SIMD loop compiles on the wasm heap and gives the JavaScript loop's bits", async () => {
+  await selectBackend("wasm");
+  const memory = (tf.backend() as unknown as { wasm: { asm: { memory: WebAssembly.Memory } } })
+    .wasm.asm.memory;
+  assert.ok(adamSimdFor(memory), "the SIMD module instantiates on the backend's memory");
+  const rng = new Rng(11);
+  const k = { beta1: 0.9, beta2: 0.98, c1: 0.19, c2: 0.0396, epsilon: 1e-9, lr: 0.003 };
+  for (const n of [1, 4, 1003]) {
+    for (const weightDecay of [0, 0.1]) {
+      const [p, g, m, v] = [1, 0.1, 0.01, 0.0001].map((s) => tf.tensor(values(rng, n, s)));
+      const v2 = tf.abs(v);
+      const a = fusedAdamUpdate(p, g, m, v2, { ...k, weightDecay })!;
+      const b = fusedAdamUpdate(p, g, m, v2, { ...k, weightDecay }, { simd: false })!;
+      for (let i = 0; i < 3; i++) {
+        assert.deepEqual(await a[i].data(), await b[i].data(), `n ${n}, output ${i}`);
+      }
+      tf.dispose([p, g, m, v, v2, ...a, ...b]);
+    }
+  }
 });

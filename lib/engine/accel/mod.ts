@@ -23,6 +23,8 @@ import { gatherKernel } from "./gather.ts";
 export { loadOpenBlas, type OpenBlas, openBlasCandidates } from "./openblas.ts";
 export { planMatMul } from "./matmul_plan.ts";
 export { tileInto } from "./tile.ts";
+export { type AdamStepConstants, fusedAdamUpdate } from "./fused_adam.ts";
+export { type AdamSimd, adamSimdFor, adamSimdModule } from "./adam_simd.ts";
 
 /** Result of trying to install the OpenBLAS kernels. */
 export interface BlasInstall {
