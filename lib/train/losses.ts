@@ -9,13 +9,17 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { blasInstalled } from "../engine/accel/mod.ts";
+import { softmaxCrossEntropy } from "../engine/accel/softmax_xent.ts";
 
 /** How per-example losses are combined. */
 export type Reduction = "mean" | "sum";
 
 /**
  * Softmax cross-entropy. `logits` [N, C]; `labels` int32 class indices [N].
- * Labels outside [0, C) are an error.
+ * Rows whose label is outside [0, C) add 0 to the loss and get no gradient (they
+ * still count in the mean). With the blas kernels installed this runs as one fused
+ * kernel each way (`softmaxCrossEntropy` in lib/engine/accel/softmax_xent.ts).
  */
 export function crossEntropy(
   logits: tf.Tensor,
@@ -32,6 +36,17 @@ export function crossEntropy(
       );
     }
     const flat = logits.reshape([-1, c]);
+    if (
+      flat.shape[0] > 0 && logits.dtype === "float32" && tf.getBackend() === "wasm" &&
+      blasInstalled()
+    ) {
+      // Fast path (blas backend): one fused kernel forward, one backward.
+      return softmaxCrossEntropy(
+        flat as tf.Tensor2D,
+        labels.reshape([-1]).toInt() as tf.Tensor1D,
+        reduction,
+      );
+    }
     const picked = tf.sum(
       tf.mul(tf.logSoftmax(flat, -1), tf.oneHot(labels.reshape([-1]).toInt(), c)),
       -1,

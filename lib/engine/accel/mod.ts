@@ -115,3 +115,4 @@ export function uninstallBlasKernels(): void {
 export function blasInstalled(): boolean {
   return installed !== undefined && tf.getKernel("BatchMatMul", "wasm") !== undefined;
 }
+export { softmaxCrossEntropy, type XentReduction } from "./softmax_xent.ts";

@@ -1,0 +1,166 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { selectBackend } from "../backend.ts";
+import { Rng } from "../rng.ts";
+import { installBlasKernels, uninstallBlasKernels } from "./mod.ts";
+import { softmaxCrossEntropy } from "./softmax_xent.ts";
+import { crossEntropy } from "../../train/losses.ts";
+
+/** float64 reference: loss and d loss / d logits, out-of-range labels ignored. */
+function reference(
+  z: Float32Array,
+  y: Int32Array,
+  n: number,
+  c: number,
+  reduction: "mean" | "sum",
+): { loss: number; grad: Float64Array } {
+  const s = reduction === "mean" ? 1 / n : 1;
+  const grad = new Float64Array(n * c);
+  let loss = 0;
+  for (let r = 0; r < n; r++) {
+    const t = y[r];
+    if (t < 0 || t >= c) continue;
+    let m = -Infinity;
+    for (let j = 0; j < c; j++) m = Math.max(m, z[r * c + j]);
+    let sum = 0;
+    for (let j = 0; j < c; j++) sum += Math.exp(z[r * c + j] - m);
+    loss += m + Math.log(sum) - z[r * c + t];
+    for (let j = 0; j < c; j++) grad[r * c + j] = s * Math.exp(z[r * c + j] - m) / sum;
+    grad[r * c + t] -= s;
+  }
+  return { loss: loss * s, grad };
+}
+
+function close(got: ArrayLike<number>, want: ArrayLike<number>, what: string): void {
+  assert.equal(got.length, want.length, what);
+  let scale = 0;
+  for (let i = 0; i < want.length; i++) scale = Math.max(scale, Math.abs(want[i]));
+  for (let i = 0; i < want.length; i++) {
+    const err = Math.abs(got[i] - want[i]);
+    assert.ok(
+      err <= 1e-5 * Math.max(Math.abs(want[i]), scale * 1e-2, 1e-30),
+      `${what}[${i}]: ${got[i]} vs ${want[i]}`,
+    );
+  }
+}
+
+function data(n: number, c: number, seed: number, ignoreEvery = 0) {
+  const rng = new Rng(seed);
+  const z = new Float32Array(n * c);
+  for (let i = 0; i < z.length; i++) z[i] = (rng.next() - 0.5) * 8;
+  const y = new Int32Array(n);
+  for (let r = 0; r < n; r++) {
+    y[r] = Math.floor(rng.next() * c);
+    if (ignoreEvery && r % ignoreEvery === 1) y[r] = r % 2 ? -1 : c; // padding / out of range
+  }
+  return { z, y };
+}
+
+async function check(
+  n: number,
+  c: number,
+  reduction: "mean" | "sum",
+  ignoreEvery: number,
+  fn: (z: tf.Tensor, y: tf.Tensor, red: "mean" | "sum") => tf.Scalar,
+): Promise<void> {
+  const { z, y } = data(n, c, n * 31 + c, ignoreEvery);
+  const want = reference(z, y, n, c, reduction);
+  const zt = tf.tensor2d(z, [n, c]);
+  const yt = tf.tensor1d(y, "int32");
+  const before = tf.memory().numTensors;
+  const { value, grads } = tf.valueAndGrads((x: tf.Tensor) => fn(x, yt, reduction))([zt]);
+  const loss = (await value.data())[0];
+  const grad = await grads[0].data();
+  tf.dispose([value, ...grads]);
+  assert.equal(tf.memory().numTensors, before, `tensor leak for [${n}, ${c}]`);
+  close([loss], [want.loss], `loss [${n},${c}] ${reduction}`);
+  close(grad, want.grad, `grad [${n},${c}] ${reduction}`);
+  tf.dispose([zt, yt]);
+}
+
+Deno.test("softmaxCrossEntropy matches a float64 reference (odd shapes, ignored rows)", async () => {
+  await selectBackend("wasm");
+  const f = (z: tf.Tensor, y: tf.Tensor, r: "mean" | "sum") =>
+    softmaxCrossEntropy(z as tf.Tensor2D, y as tf.Tensor1D, r);
+  await check(1, 1, "mean", 0, f);
+  await check(3, 7, "mean", 0, f);
+  await check(13, 1001, "sum", 3, f);
+  await check(37, 5, "mean", 2, f);
+});
+
+Deno.test("softmaxCrossEntropy on large rows (wasm heap growth)", async () => {
+  await selectBackend("wasm");
+  await check(
+    3,
+    400_003,
+    "mean",
+    0,
+    (z, y, r) => softmaxCrossEntropy(z as tf.Tensor2D, y as tf.Tensor1D, r),
+  );
+});
+
+Deno.test("softmaxCrossEntropy forward only (no tape) leaks nothing", async () => {
+  await selectBackend("wasm");
+  const { z, y } = data(4, 9, 5);
+  const zt = tf.tensor2d(z, [4, 9]);
+  const yt = tf.tensor1d(y, "int32");
+  const before = tf.memory().numTensors;
+  const loss = softmaxCrossEntropy(zt, yt);
+  close([(await loss.data())[0]], [reference(z, y, 4, 9, "mean").loss], "loss");
+  loss.dispose();
+  assert.equal(tf.memory().numTensors, before);
+  tf.dispose([zt, yt]);
+});
+
+Deno.test("softmaxCrossEntropy rejects bad shapes, dtypes and backends", async () => {
+  await selectBackend("wasm");
+  const z = tf.zeros([2, 3]);
+  assert.throws(
+    () => softmaxCrossEntropy(z as tf.Tensor2D, tf.tensor1d([0, 1, 2], "int32")),
+    /\[N\]/,
+  );
+  assert.throws(() => softmaxCrossEntropy(z as tf.Tensor2D, tf.tensor1d([0, 1])), /int32/);
+  await selectBackend("cpu");
+  const zc = tf.zeros([2, 3]);
+  assert.throws(
+    () => softmaxCrossEntropy(zc as tf.Tensor2D, tf.tensor1d([0, 1], "int32")),
+    /wasm backend/,
+  );
+});
+
+Deno.test("crossEntropy takes the fused path with blas installed and agrees with the slow path", async () => {
+  await selectBackend("wasm");
+  const n = 24, c = 101;
+  const { z, y } = data(n, c, 9, 4);
+  const zt = tf.tensor3d(z, [2, 12, c]);
+  const yt = tf.tensor2d(y, [2, 12], "int32");
+  const run = async (red: "mean" | "sum") => {
+    const { value, grads } = tf.valueAndGrads((x: tf.Tensor) => crossEntropy(x, yt, red))([zt]);
+    const out = { loss: (await value.data())[0], grad: await grads[0].data() };
+    tf.dispose([value, ...grads]);
+    return out;
+  };
+  const slow = await run("mean");
+  const slowSum = await run("sum");
+  const install = await installBlasKernels().catch(() => undefined);
+  if (!install) return; // no OpenBLAS here: the fused path is not reachable
+  try {
+    const prof = await tf.profile(() => crossEntropy(zt, yt));
+    assert.ok(!prof.kernelNames.includes("Exp"), `fused path not taken: ${prof.kernelNames}`);
+    tf.dispose(prof.result as tf.Tensor);
+    const spy = tf.engine().state.numTensors;
+    const fast = await run("mean");
+    const fastSum = await run("sum");
+    assert.equal(tf.engine().state.numTensors, spy, "tensor leak");
+    const want = reference(z, y, n, c, "mean");
+    close([fast.loss], [want.loss], "fast loss");
+    close(fast.grad, want.grad, "fast grad");
+    close([fastSum.loss], [slowSum.loss], "fast sum loss vs slow");
+    close([slow.loss], [want.loss], "slow loss");
+    // Same semantics as the slow path, element by element.
+    close(fast.grad, slow.grad, "fast grad vs slow grad");
+  } finally {
+    uninstallBlasKernels();
+    tf.dispose([zt, yt]);
+  }
+});
