@@ -724,9 +724,7 @@ export async function loadExperiment(
         problems.push({
           at: ["task", "name"],
           subject: "task.name",
-          expected: names.length
-            ? `unknown task${suggestion(name, names)}`
-            : "unknown task (no task registry: lib/tasks/registry.ts is missing)",
+          expected: `unknown task${suggestion(name, names)}`,
           got: name,
         });
       }
