@@ -10,11 +10,9 @@ import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "./backend.ts";
 import { checkWebGPU, probeWebGPU } from "./webgpu.ts";
 import { Rng } from "./rng.ts";
-import { makeModel } from "../nn/encoder_decoder.ts";
 import { paddingMask, targetMask } from "../nn/masks.ts";
-import type { PositionalKind } from "../nn/positional.ts";
 import type { Module } from "../nn/module.ts";
-import { type Encoded, loadFixture, tensor } from "../nn/parity_util.ts";
+import { type Encoded, encoderDecoderFromFixture, loadFixture, tensor } from "../nn/parity_util.ts";
 import { LabelSmoothing } from "../train/label_smoothing.ts";
 import { GatedMultimodalUnit } from "../fusion/gmu.ts";
 
@@ -66,17 +64,7 @@ Deno.test({
     const fx: Fx = loadFixture("encoder_decoder");
     for (const name of ["pre_sinusoid", "post_learned", "pre_rope", "pre_alibi", "pre_none"]) {
       const c = fx[name];
-      const m = makeModel(c.vocab, c.vocab, {
-        N: c.N,
-        dModel: c.dModel,
-        dFF: c.dFF,
-        h: c.h,
-        dropout: 0,
-        positional: c.positional as PositionalKind,
-        maxLen: c.maxLen,
-        norm: c.norm,
-      }, new Rng(4));
-      m.loadStateDict(c.state);
+      const m = encoderDecoderFromFixture(c);
       const src = tensor(c.inputs.src, "int32"), tgt = tensor(c.inputs.tgt, "int32");
       const tgtY = tensor(c.inputs.tgtY, "int32");
       const crit = new LabelSmoothing(c.vocab, 0, c.smoothing);

@@ -19,18 +19,23 @@ import {
   EncoderLayer,
   LayerNorm,
   LearnedPositionalEncoding,
-  makeModel,
   type Module,
   MultiHeadedAttention,
   paddingMask,
   PositionalEncoding,
-  type PositionalKind,
   PositionwiseFeedForward,
   SublayerConnection,
   targetMask,
 } from "./mod.ts";
 import { LabelSmoothing } from "../train/label_smoothing.ts";
-import { assertClose, type Encoded, loadFixture, probeGrads, tensor } from "./parity_util.ts";
+import {
+  assertClose,
+  type Encoded,
+  encoderDecoderFromFixture,
+  loadFixture,
+  probeGrads,
+  tensor,
+} from "./parity_util.ts";
 
 // deno-lint-ignore no-explicit-any
 type Fx = any;
@@ -197,17 +202,7 @@ for (const backend of ["wasm", "cpu", "auto"] as const) {
     const fx: Fx = loadFixture("encoder_decoder");
     for (const name of ["pre_sinusoid", "post_learned", "pre_rope", "pre_alibi", "pre_none"]) {
       const c = fx[name];
-      const m = makeModel(c.vocab, c.vocab, {
-        N: c.N,
-        dModel: c.dModel,
-        dFF: c.dFF,
-        h: c.h,
-        dropout: 0,
-        positional: c.positional as PositionalKind,
-        maxLen: c.maxLen,
-        norm: c.norm,
-      }, new Rng(4));
-      m.loadStateDict(c.state);
+      const m = encoderDecoderFromFixture(c);
       const src = tensor(c.inputs.src, "int32"), tgt = tensor(c.inputs.tgt, "int32");
       const tgtY = tensor(c.inputs.tgtY, "int32");
       const crit = new LabelSmoothing(c.vocab, 0, c.smoothing);

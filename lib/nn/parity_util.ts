@@ -8,7 +8,11 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
+import { Rng } from "../engine/rng.ts";
+import { EncoderDecoder, makeModel } from "./encoder_decoder.ts";
 import type { TensorData } from "./module.ts";
+import type { NormPlacement } from "./sublayer.ts";
+import type { PositionalKind } from "./positional.ts";
 
 /** A tensor as the fixtures store it. */
 export interface Encoded {
@@ -93,4 +97,33 @@ export function probeGrads(
     inputGrads: vars.map((v) => grads[v.name]),
     paramGrads: params.map((v) => grads[v.name]),
   };
+}
+
+/** An `encoder_decoder` fixture case: hyper-parameters and the PyTorch state dict. */
+export interface EncoderDecoderCase {
+  vocab: number;
+  N: number;
+  dModel: number;
+  dFF: number;
+  h: number;
+  positional: string;
+  maxLen: number;
+  norm: NormPlacement;
+  state: Record<string, TensorData>;
+}
+
+/** Builds the fixture case's EncoderDecoder (dropout 0) and loads its PyTorch weights. */
+export function encoderDecoderFromFixture(c: EncoderDecoderCase): EncoderDecoder {
+  const m = makeModel(c.vocab, c.vocab, {
+    N: c.N,
+    dModel: c.dModel,
+    dFF: c.dFF,
+    h: c.h,
+    dropout: 0,
+    positional: c.positional as PositionalKind,
+    maxLen: c.maxLen,
+    norm: c.norm,
+  }, new Rng(4));
+  m.loadStateDict(c.state);
+  return m;
 }
