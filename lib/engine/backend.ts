@@ -174,6 +174,50 @@ export function currentBackend(): BackendInfo | undefined {
  * {@link BackendUnavailableError} with how to install it; `auto` falls through
  * its preference list and says why each was passed over.
  */
+/**
+ * Sets TF.js flags from a `KEY=value,KEY=value` list (the `FUSELAB_TFJS_FLAGS`
+ * variable), e.g. `WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=64`. Values `true`/`false`
+ * and numbers are converted. A flag named for another backend family
+ * (`WEBGPU_*` while the cpu backend runs) is left for when that backend is
+ * selected; any other unknown flag is an error that names it. Returns the
+ * flags set.
+ */
+export function applyTfjsFlags(
+  list: string | undefined,
+): Record<string, string | number | boolean> {
+  const set: Record<string, string | number | boolean> = {};
+  for (const item of (list ?? "").split(",").map((s) => s.trim()).filter(Boolean)) {
+    const eq = item.indexOf("=");
+    if (eq <= 0) {
+      throw new Error(
+        `FUSELAB_TFJS_FLAGS: "${item}" is not KEY=value (e.g. WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=64)`,
+      );
+    }
+    const key = item.slice(0, eq).trim();
+    const raw = item.slice(eq + 1).trim();
+    const value = raw === "true"
+      ? true
+      : raw === "false"
+      ? false
+      : raw !== "" && Number.isFinite(Number(raw))
+      ? Number(raw)
+      : raw;
+    if (!(key in (tf.env() as unknown as { flagRegistry: object }).flagRegistry)) {
+      // A backend's flags exist once its module is loaded: WEBGPU_* flags are
+      // unknown while the cpu backend runs, and wait for the webgpu backend.
+      const family = key.split("_")[0].toLowerCase();
+      if (family !== "" && !tf.getBackend()?.startsWith(family)) continue;
+      throw new Error(
+        `FUSELAB_TFJS_FLAGS: TF.js has no flag "${key}" on the ${tf.getBackend()} backend; ` +
+          `the names are the keys of tf.env().flagRegistry`,
+      );
+    }
+    tf.env().set(key, value);
+    set[key] = value;
+  }
+  return set;
+}
+
 export async function selectBackend(requested: BackendName = "auto"): Promise<BackendInfo> {
   if (current && current.requested === requested) return current;
   // PROD silences TF.js's console banners ("Hi, looks like you are running
@@ -182,6 +226,7 @@ export async function selectBackend(requested: BackendName = "auto"): Promise<Ba
   tf.env().set("PROD", true);
   const skipped: { name: string; why: string }[] = [];
   const finish = (name: Exclude<BackendName, "auto">, a: Attempt, reason: string) => {
+    applyTfjsFlags(Deno.env.get("FUSELAB_TFJS_FLAGS"));
     current = {
       requested,
       name,

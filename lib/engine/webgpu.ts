@@ -136,6 +136,7 @@ let installed = false;
 let lastInitError = "";
 let adapterName = "";
 let fixesOn = true;
+let queueUploads = Deno.env.get("FUSELAB_WEBGPU_QUEUE_UPLOADS") !== "0";
 // deno-lint-ignore no-explicit-any
 let guardedBackend: any;
 
@@ -211,6 +212,23 @@ function watchScope(p: Promise<GpuError | null>, stage: string): void {
   }, (e) => record(stage, String(e), ctx)));
 }
 
+/**
+ * TF.js asks the pipeline for its bind group layout on every dispatch (a call
+ * into Deno's WebGPU each time); the layout of a pipeline never changes, so
+ * the first answer is kept.
+ */
+function memoiseLayouts(pipeline: unknown): void {
+  const p = pipeline as { getBindGroupLayout?: (i: number) => unknown };
+  if (typeof p?.getBindGroupLayout !== "function") return;
+  const get = p.getBindGroupLayout.bind(p);
+  const layouts = new Map<number, unknown>();
+  p.getBindGroupLayout = (i: number) => {
+    let layout = layouts.get(i);
+    if (layout === undefined) layouts.set(i, layout = get(i));
+    return layout;
+  };
+}
+
 /** Wraps the device so that shaders are fixed and every fault is recorded. */
 function guardDevice(device: GpuDevice): void {
   const createShaderModule = device.createShaderModule.bind(device);
@@ -231,6 +249,7 @@ function guardDevice(device: GpuDevice): void {
     device.pushErrorScope("validation");
     const pipeline = createComputePipeline(desc);
     watchScope(device.popErrorScope(), "pipeline creation");
+    memoiseLayouts(pipeline);
     return pipeline;
   };
   device.createComputePipelineAsync = (desc) => {
@@ -289,6 +308,15 @@ export function setShaderFixes(on: boolean): void {
   if (guardedBackend) guardedBackend.pipelineCache = {};
 }
 
+/**
+ * Uploads CPU tensors through `queue.writeBuffer` (on, the default) or through
+ * TF.js's own staging buffers (off). For tests and diagnosis; the variable
+ * `FUSELAB_WEBGPU_QUEUE_UPLOADS=0` turns it off from the start.
+ */
+export function setQueueUploads(on: boolean): void {
+  queueUploads = on;
+}
+
 /** Shader-fix and guard counters (a copy). */
 export function webgpuStats(): WebGPUStats {
   return { ...stats, shaderFixes: { ...stats.shaderFixes } };
@@ -310,6 +338,7 @@ function guardBackend(backend: AnyBackend): void {
       context = outer;
     }
   };
+  installQueueUploads(backend);
   const read = backend.read.bind(backend);
   backend.read = async (dataId: object) => {
     const values = await read(dataId);
@@ -335,6 +364,42 @@ function guardBackend(backend: AnyBackend): void {
       throw new WebGPUKernelError(f);
     }
     return readSync(dataId);
+  };
+}
+
+/** GPUBufferUsage.STORAGE | COPY_SRC | COPY_DST: what TF.js gives a tensor's buffer. */
+const TENSOR_BUFFER_USAGE = 0x80 | 0x4 | 0x8;
+
+/**
+ * Uploads a CPU tensor with `queue.writeBuffer` instead of TF.js's staging
+ * buffer. TF.js creates a mapped staging buffer for every upload and destroys
+ * it after the next submit; a training step uploads hundreds of scalars (every
+ * `mul(x, 0.5)` and every gradient constant), and in Deno each create/destroy
+ * pair made `queue.submit` stall, up to 150 ms a submit (the bench model: 340
+ * uploads, 1.35 s a step on an H200). `writeBuffer` copies the values into the
+ * queue's own staging ring and runs before the next submitted command buffer.
+ * That order is safe: the destination comes from the free pool, and TF.js
+ * returns a buffer to the pool only after the commands that used it were
+ * submitted.
+ */
+function installQueueUploads(backend: AnyBackend): void {
+  const upload = backend.uploadToGPU.bind(backend);
+  backend.uploadToGPU = (dataId: object) => {
+    const data = backend.tensorMap.get(dataId);
+    if (
+      !data || data.resource != null || data.values == null || !queueUploads ||
+      !(data.dtype === "float32" || data.dtype === "int32" || data.dtype === "bool")
+    ) {
+      return upload(dataId);
+    }
+    const n = tf.util.sizeFromShape(data.shape);
+    const values = data.dtype === "float32"
+      ? (data.values instanceof Float32Array ? data.values : Float32Array.from(data.values))
+      : (data.values instanceof Int32Array ? data.values : Int32Array.from(data.values));
+    const buffer = backend.bufferManager.acquireBuffer(n * 4, TENSOR_BUFFER_USAGE, false);
+    if (n > 0) backend.queue.writeBuffer(buffer, 0, values.buffer, values.byteOffset, n * 4);
+    data.values = null;
+    data.resource = buffer;
   };
 }
 

@@ -228,7 +228,17 @@ export class BenchModel {
   }
 
   /** One training step on a fresh random batch; resolves to the loss. */
-  async step(lr = 1e-3): Promise<number> {
+  step(lr = 1e-3): Promise<number> {
+    return this.issue(lr);
+  }
+
+  /**
+   * Records one training step and starts reading its loss, without waiting
+   * for it: the returned promise resolves when the GPU has finished the step.
+   * Issuing the next step before awaiting this one keeps the GPU busy while a
+   * read is in flight (Deno resolves GPU reads about every 11 ms).
+   */
+  issue(lr = 1e-3): Promise<number> {
     const { batch: B, seq: T, vocab: V } = this.o;
     const ids = new Int32Array(B * (T + 1));
     for (let i = 0; i < ids.length; i++) ids[i] = this.#rng.int(0, V);
@@ -244,9 +254,8 @@ export class BenchModel {
     const named: Record<string, tf.Tensor> = {};
     this.params.forEach(([n, v]) => (named[n] = grads[v.name]));
     this.adam.apply(named, lr);
-    const loss = (await value.data())[0];
-    tf.dispose([all, x, y, value, grads]);
-    return loss;
+    tf.dispose([all, x, y, grads]);
+    return value.data().then((d) => d[0], (e) => Promise.reject(e)).finally(() => value.dispose());
   }
 
   /** Frees the weights and the optimiser state. */

@@ -8,6 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { fusedAdamUpdate } from "../engine/accel/fused_adam.ts";
+import { webgpuAdamInPlace } from "../engine/webgpu_adam.ts";
 
 /** Adam hyper-parameters. */
 export interface AdamOptions {
@@ -18,8 +19,8 @@ export interface AdamOptions {
   weightDecay?: number;
   /**
    * Update each parameter in one pass over the wasm heap when the backend is
-   * wasm (bit-for-bit the tensor formula; default true). Elsewhere the tensor
-   * formula runs regardless.
+   * wasm (bit-for-bit the tensor formula), or in place in three dispatches on
+   * webgpu (default true). Elsewhere the tensor formula runs regardless.
    */
   fused?: boolean;
 }
@@ -65,16 +66,17 @@ export class Adam {
         const g = grads[n];
         if (!g) continue;
         const m = this.#m.get(n)!, v = this.#v.get(n)!;
-        const fused = this.fused &&
-          fusedAdamUpdate(p, g, m, v, {
-            beta1: b1,
-            beta2: b2,
-            c1,
-            c2,
-            epsilon: this.epsilon,
-            lr,
-            weightDecay: this.weightDecay,
-          });
+        const k = {
+          beta1: b1,
+          beta2: b2,
+          c1,
+          c2,
+          epsilon: this.epsilon,
+          lr,
+          weightDecay: this.weightDecay,
+        };
+        if (this.fused && webgpuAdamInPlace(p, g, m, v, k)) continue;
+        const fused = this.fused && fusedAdamUpdate(p, g, m, v, k);
         if (fused) {
           p.assign(fused[0]);
           m.assign(fused[1]);
