@@ -21,6 +21,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { patchShader } from "./webgpu_shader_fix.ts";
+import { installUniformArena } from "./webgpu_dispatch.ts";
 
 export { patchShader, SHADER_FIXES } from "./webgpu_shader_fix.ts";
 export type { ShaderFix } from "./webgpu_shader_fix.ts";
@@ -339,6 +340,7 @@ function guardBackend(backend: AnyBackend): void {
     }
   };
   installQueueUploads(backend);
+  installUniformArena(backend);
   const read = backend.read.bind(backend);
   backend.read = async (dataId: object) => {
     const values = await read(dataId);
