@@ -34,7 +34,12 @@ type Role = "m" | "v" | "p";
 
 const INPUTS: Record<Role, string[]> = { m: ["G"], v: ["G"], p: ["M", "V"] };
 
-/** A TF.js WebGPU program (the shape `runWebGPUProgram` expects). */
+/**
+ * A TF.js WebGPU program (the shape `runWebGPUProgram` expects). Made afresh
+ * for every dispatch: `runWebGPUProgram` rewrites the object's `shaderKey`
+ * (appending shapes and dtypes), so a reused object would miss TF.js's
+ * pipeline cache and recompile every time.
+ */
 class AdamProgram {
   readonly variableNames: string[];
   readonly outputShape: number[];
@@ -85,16 +90,6 @@ class AdamProgram {
   }
 }
 
-/**
- * A fresh program object per dispatch: `runWebGPUProgram` rewrites the
- * object's `shaderKey` (appending shapes and dtypes), so a reused object
- * would miss TF.js's pipeline cache and recompile every time. The pipelines
- * themselves are cached by TF.js under the full key.
- */
-function program(role: Role, n: number, decay: boolean): AdamProgram {
-  return new AdamProgram(role, n, decay);
-}
-
 const counts = { inPlace: 0, declined: 0 };
 
 /** How many updates ran in place, and how many were declined (shared data, dtype). */
@@ -130,30 +125,19 @@ export function webgpuAdamInPlace(
     return false;
   }
   const flat = (t: tf.Tensor) => ({ dataId: t.dataId, shape: [n], dtype: "float32" });
-  // One entry per scalar: TF.js aligns a multi-value entry as a vector.
-  const f = (...xs: number[]) => xs.map((x) => ({ type: "float32", data: [x] }));
-  const decay = k.weightDecay !== 0;
-  backend.runWebGPUProgram(
-    program("m", n, false),
-    [flat(g)],
-    "float32",
-    f(k.beta1, 1 - k.beta1),
-    flat(m),
-  );
-  backend.runWebGPUProgram(
-    program("v", n, false),
-    [flat(g)],
-    "float32",
-    f(k.beta2, 1 - k.beta2),
-    flat(v),
-  );
-  backend.runWebGPUProgram(
-    program("p", n, decay),
-    [flat(m), flat(v)],
-    "float32",
-    f(k.lr, k.c1, k.c2, k.epsilon, 1 - k.lr * k.weightDecay),
-    flat(p),
-  );
+  // Writes `out` in place; one uniform entry per scalar (TF.js aligns a
+  // multi-value entry as a vector).
+  const run = (role: Role, decay: boolean, inputs: tf.Tensor[], out: tf.Tensor, xs: number[]) =>
+    backend.runWebGPUProgram(
+      new AdamProgram(role, n, decay),
+      inputs.map(flat),
+      "float32",
+      xs.map((x) => ({ type: "float32", data: [x] })),
+      flat(out),
+    );
+  run("m", false, [g], m, [k.beta1, 1 - k.beta1]);
+  run("v", false, [g], v, [k.beta2, 1 - k.beta2]);
+  run("p", k.weightDecay !== 0, [m, v], p, [k.lr, k.c1, k.c2, k.epsilon, 1 - k.lr * k.weightDecay]);
   counts.inPlace++;
   return true;
 }
