@@ -4,10 +4,34 @@
  * unbiased (n − 1) standard deviation over the last axis and eps is added to
  * the std, not to the variance.
  *
+ * On the wasm/blas backend the same formula runs fused, one pass forward and
+ * one backward (`lib/engine/accel/layer_norm.ts`), on webgpu in six dispatches
+ * (`lib/engine/webgpu_layer_norm.ts`); elsewhere, or with
+ * {@link setFusedLayerNorm}(false), as the tensor formula below.
+ *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { fusedLayerNormWasm } from "../engine/accel/layer_norm.ts";
+import { fusedLayerNormWebGPU } from "../engine/webgpu_layer_norm.ts";
 import { Module } from "./module.ts";
+
+let fused = true;
+
+/** Turns the fused LayerNorm kernels off (or back on): for comparisons and tests. */
+export function setFusedLayerNorm(on: boolean): void {
+  fused = on;
+}
+
+/** The tensor formula: a · (x − mean) / (std + eps) + b, std unbiased. */
+export function layerNormFormula(x: tf.Tensor, a: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor {
+  const n = x.shape[x.shape.length - 1];
+  const mean = tf.mean(x, -1, true);
+  const centered = tf.sub(x, mean);
+  const variance = tf.div(tf.sum(tf.square(centered), -1, true), Math.max(n - 1, 1));
+  const std = tf.sqrt(variance);
+  return tf.add(tf.mul(a, tf.div(centered, tf.add(std, eps))), b);
+}
 
 /** LayerNorm with parameters `a_2` (gain, ones) and `b_2` (shift, zeros). */
 export class LayerNorm extends Module {
@@ -25,11 +49,10 @@ export class LayerNorm extends Module {
 
   /** x [..., features] → same shape. */
   apply(x: tf.Tensor): tf.Tensor {
-    const n = x.shape[x.shape.length - 1];
-    const mean = tf.mean(x, -1, true);
-    const centered = tf.sub(x, mean);
-    const variance = tf.div(tf.sum(tf.square(centered), -1, true), Math.max(n - 1, 1));
-    const std = tf.sqrt(variance);
-    return tf.add(tf.mul(this.a2, tf.div(centered, tf.add(std, this.eps))), this.b2);
+    const y = fused
+      ? fusedLayerNormWasm(x, this.a2, this.b2, this.eps) ??
+        fusedLayerNormWebGPU(x, this.a2, this.b2, this.eps)
+      : null;
+    return y ?? layerNormFormula(x, this.a2, this.b2, this.eps);
   }
 }

@@ -1,0 +1,134 @@
+/**
+ * The Annotated Transformer's LayerNorm fused into one forward and one
+ * backward pass on the wasm heap (blas backend).
+ *
+ * Per row x of width n, with d = max(n − 1, 1):
+ *
+ *   μ = Σx / n,  σ = √(Σ(x − μ)² / d),  s = σ + ε,  y = a · (x − μ) / s + b.
+ *
+ * The tensor formula in `lib/nn/layer_norm.ts` takes about a dozen kernels
+ * forward and two dozen backward, each a pass over the activations with its
+ * own engine bookkeeping; here each direction is one pass per row. With
+ * x̂ = (x − μ)/s and g = ∂y · a, the backward pass is
+ *
+ *   ∂x = (g − mean(g)) / s − (x − μ) · Σ(g · (x − μ)) / (s² · d · σ),
+ *   ∂a = Σ_rows ∂y · x̂,  ∂b = Σ_rows ∂y,
+ *
+ * (the second term of ∂x is the std's derivative, dropped where σ = 0).
+ * Sums accumulate in float64. Kernels follow the zero-copy rule of `heap.ts`:
+ * outputs are allocated first, views are taken after.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { f32, type WasmBackend } from "./heap.ts";
+
+function outputs(backend: WasmBackend, shapes: number[][]): tf.TensorInfo[] {
+  return shapes.map((s) => backend.makeOutput(s, "float32"));
+}
+
+function tensors(infos: tf.TensorInfo[]): tf.Tensor[] {
+  return infos.map((i) => tf.engine().makeTensorFromTensorInfo(i));
+}
+
+/** Forward: `[y, stats]`, stats [rows, 2] holding μ and σ per row. */
+function forward(
+  backend: WasmBackend,
+  x: tf.Tensor,
+  a: tf.Tensor,
+  b: tf.Tensor,
+  eps: number,
+): [tf.Tensor, tf.Tensor] {
+  const n = x.shape[x.rank - 1];
+  const rows = x.size / n;
+  const d = Math.max(n - 1, 1);
+  const [yInfo, statsInfo] = outputs(backend, [x.shape, [rows, 2]]);
+  const xs = f32(backend, x), as = f32(backend, a), bs = f32(backend, b);
+  const ys = f32(backend, yInfo), st = f32(backend, statsInfo);
+  for (let r = 0, o = 0; r < rows; r++, o += n) {
+    let sum = 0;
+    for (let j = o; j < o + n; j++) sum += xs[j];
+    const mu = sum / n;
+    let ss = 0;
+    for (let j = o; j < o + n; j++) ss += (xs[j] - mu) * (xs[j] - mu);
+    const sigma = Math.sqrt(ss / d);
+    const inv = 1 / (sigma + eps);
+    for (let j = 0; j < n; j++) ys[o + j] = as[j] * ((xs[o + j] - mu) * inv) + bs[j];
+    st[2 * r] = mu;
+    st[2 * r + 1] = sigma;
+  }
+  return tensors([yInfo, statsInfo]) as [tf.Tensor, tf.Tensor];
+}
+
+/** Backward: `[∂x, ∂a, ∂b]`. */
+function backward(
+  backend: WasmBackend,
+  dy: tf.Tensor,
+  x: tf.Tensor,
+  a: tf.Tensor,
+  stats: tf.Tensor,
+  eps: number,
+): tf.Tensor[] {
+  const n = x.shape[x.rank - 1];
+  const rows = x.size / n;
+  const d = Math.max(n - 1, 1);
+  const [dxInfo, daInfo, dbInfo] = outputs(backend, [x.shape, [n], [n]]);
+  const xs = f32(backend, x), as = f32(backend, a), st = f32(backend, stats);
+  const g = f32(backend, dy), dx = f32(backend, dxInfo);
+  const da = new Float64Array(n), db = new Float64Array(n);
+  for (let r = 0, o = 0; r < rows; r++, o += n) {
+    const mu = st[2 * r], sigma = st[2 * r + 1];
+    const s = sigma + eps;
+    let sumG = 0, sumGX = 0;
+    for (let j = 0; j < n; j++) {
+      const gj = g[o + j] * as[j];
+      const xc = xs[o + j] - mu;
+      sumG += gj;
+      sumGX += gj * xc;
+      da[j] += g[o + j] * (xc / s);
+      db[j] += g[o + j];
+    }
+    const meanG = sumG / n;
+    const k = sigma > 0 ? sumGX / (s * s * d * sigma) : 0;
+    for (let j = 0; j < n; j++) {
+      const xc = xs[o + j] - mu;
+      dx[o + j] = (g[o + j] * as[j] - meanG) / s - xc * k;
+    }
+  }
+  f32(backend, daInfo).set(da);
+  f32(backend, dbInfo).set(db);
+  return tensors([dxInfo, daInfo, dbInfo]);
+}
+
+/**
+ * LN(x) = a · (x − μ) / (σ + ε) + b over the last axis (σ the unbiased std),
+ * in one pass each way, or `null` where the fused path does not apply (not
+ * the wasm backend, not float32, or gain and shift not [n]); callers then use
+ * the tensor formula. Differentiable w.r.t. x, a and b.
+ */
+export function fusedLayerNormWasm(
+  x: tf.Tensor,
+  a: tf.Tensor,
+  b: tf.Tensor,
+  eps: number,
+): tf.Tensor | null {
+  if (tf.getBackend() !== "wasm" || x.rank < 1) return null;
+  const n = x.shape[x.rank - 1];
+  if (n === 0 || x.size === 0) return null;
+  for (const t of [x, a, b]) if (t.dtype !== "float32") return null;
+  if (a.rank !== 1 || b.rank !== 1 || a.size !== n || b.size !== n) return null;
+  const backend = tf.backend() as unknown as WasmBackend;
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xi, ai, bi, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    const [y, stats] = forward(backend, xi, ai, bi, eps);
+    save([xi, ai, stats]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sa, sstats] = saved;
+        return backward(backend, dy, sx, sa, sstats, eps);
+      },
+    };
+  });
+  return op(x, a, b) as tf.Tensor;
+}
