@@ -31,6 +31,8 @@ const USAGE = `usage: deno task bench [options]
   --scaling-only      only the scaling tables (blas)
   --profile           print blas's top kernels for one step
   --no-fused          Adam's tensor formula instead of its fused update (for comparison)
+  --settle-ms N       pause before each side's turn, so the other side's idle threads stop
+                      spinning (default 250; 0 to alternate back to back)
   --help`;
 
 interface Options {
@@ -47,6 +49,15 @@ interface Options {
   profile: boolean;
   fused: boolean;
 }
+
+/**
+ * Pause before each side's turn. OpenBLAS's idle threads spin for about 0.1 s
+ * after a product, and OpenMP's for a while after a parallel region; back to
+ * back, one side's spinning threads ran on the cores the other side was being
+ * timed on (measured here: PyTorch 530 ms a step back to back, 325 ms with its
+ * threads passive), so neither was measured alone.
+ */
+let settleMs = 250;
 
 /** Whether the trainers use Adam's fused update (`--no-fused` turns it off). */
 let trainerFused = true;
@@ -108,6 +119,12 @@ function parseArgs(args: string[]): Options {
         break;
       case "--scaling-only":
         o.main = false;
+        break;
+      case "--settle-ms":
+        settleMs = Number(args[++i]);
+        if (!Number.isFinite(settleMs) || settleMs < 0) {
+          throw new Error(`bench: --settle-ms needs a number ≥ 0, got "${args[i]}"`);
+        }
         break;
       case "--no-fused":
         o.fused = false;
@@ -171,9 +188,12 @@ export function processCpuMs(): number {
   return (u.user + u.system) / 1000;
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 /**
  * Warm-up, then rounds of `chunk` fuselab steps followed by `chunk` PyTorch
- * steps until each side has `steps` measured steps.
+ * steps until each side has `steps` measured steps, each turn after a pause
+ * of `settleMs`.
  */
 async function alternate(
   shape: BenchShape,
@@ -192,6 +212,7 @@ async function alternate(
     const fuselab: number[] = [], py: number[] = [], fCpu: number[] = [], pCpu: number[] = [];
     while (fuselab.length < steps) {
       const n = Math.min(chunk, steps - fuselab.length);
+      if (torch && settleMs) await sleep(settleMs);
       for (let i = 0; i < n; i++) {
         const c0 = processCpuMs(), t0 = performance.now();
         loss = trainer.step();
@@ -199,6 +220,7 @@ async function alternate(
         fCpu.push(processCpuMs() - c0);
       }
       if (torch) {
+        if (settleMs) await sleep(settleMs);
         const r = await torch.steps(n);
         py.push(...r.ms);
         pCpu.push(...r.cpuMs);

@@ -33,6 +33,12 @@ export class TorchWorker {
     try {
       proc = new Deno.Command(py, {
         args: [script],
+        // PyTorch's OpenMP threads spin while idle by default; with its
+        // OpenBLAS threads beside them that oversubscribes a small machine
+        // (measured on 2 cores: 530–600 ms a step, 320–330 ms passive).
+        // The bench compares against PyTorch at its best: passive, unless
+        // the caller set a policy.
+        env: { OMP_WAIT_POLICY: Deno.env.get("OMP_WAIT_POLICY") ?? "PASSIVE" },
         stdin: "piped",
         stdout: "piped",
         stderr: "inherit",

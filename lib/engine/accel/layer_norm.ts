@@ -76,23 +76,25 @@ function backward(
   const xs = f32(backend, x), as = f32(backend, a), st = f32(backend, stats);
   const g = f32(backend, dy), dx = f32(backend, dxInfo);
   const da = new Float64Array(n), db = new Float64Array(n);
+  const ga = new Float64Array(n); // g·a of the current row
   for (let r = 0, o = 0; r < rows; r++, o += n) {
     const mu = st[2 * r], sigma = st[2 * r + 1];
-    const s = sigma + eps;
+    const inv = 1 / (sigma + eps);
     let sumG = 0, sumGX = 0;
     for (let j = 0; j < n; j++) {
       const gj = g[o + j] * as[j];
-      const xc = xs[o + j] - mu;
+      ga[j] = gj;
       sumG += gj;
-      sumGX += gj * xc;
-      da[j] += g[o + j] * (xc / s);
-      db[j] += g[o + j];
+      sumGX += gj * (xs[o + j] - mu);
     }
     const meanG = sumG / n;
-    const k = sigma > 0 ? sumGX / (s * s * d * sigma) : 0;
+    const k = sigma > 0 ? sumGX * inv * inv / (d * sigma) : 0;
     for (let j = 0; j < n; j++) {
       const xc = xs[o + j] - mu;
-      dx[o + j] = (g[o + j] * as[j] - meanG) / s - xc * k;
+      const gy = g[o + j];
+      dx[o + j] = (ga[j] - meanG) * inv - xc * k;
+      da[j] += gy * xc * inv;
+      db[j] += gy;
     }
   }
   f32(backend, daInfo).set(da);
