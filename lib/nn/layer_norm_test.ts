@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../engine/backend.ts";
 import { probeWebGPU } from "../engine/webgpu.ts";
-import { fusedLayerNormWasm } from "../engine/accel/layer_norm.ts";
+import { fusedLayerNormWasm, setLayerNormSimd } from "../engine/accel/layer_norm.ts";
 import { fusedLayerNormWebGPU } from "../engine/webgpu_layer_norm.ts";
 import { layerNormFormula } from "./layer_norm.ts";
 
@@ -59,10 +59,19 @@ const SHAPES = [[5, 7], [2, 3, 16], [64, 256]];
 
 Deno.test("fused LayerNorm on wasm: y and the gradients of x, a and b equal the tensor formula", async () => {
   await selectBackend("wasm");
-  for (const shape of SHAPES) {
-    const before = tf.memory().numTensors;
-    close(await run(shape, fusedLayerNormWasm), await run(shape, "formula"), `wasm [${shape}]`);
-    assert.equal(tf.memory().numTensors, before, "no tensor left behind");
+  // Widths that are a multiple of 4 take the SIMD loops, others (and all with SIMD off) JavaScript.
+  for (const simd of [true, false]) {
+    setLayerNormSimd(simd);
+    try {
+      for (const shape of SHAPES) {
+        const before = tf.memory().numTensors;
+        const what = `wasm${simd ? "" : " (no SIMD)"} [${shape}]`;
+        close(await run(shape, fusedLayerNormWasm), await run(shape, "formula"), what);
+        assert.equal(tf.memory().numTensors, before, "no tensor left behind");
+      }
+    } finally {
+      setLayerNormSimd(true);
+    }
   }
   // Constant rows and width 1 (σ = 0) give finite gradients (the formula's √ gives NaN there).
   for (const shape of [[2, 4], [3, 1]]) {

@@ -15,13 +15,31 @@
  *   ∂a = Σ_rows ∂y · x̂,  ∂b = Σ_rows ∂y,
  *
  * (the second term of ∂x is the std's derivative, dropped where σ = 0).
- * Sums accumulate in float64. Kernels follow the zero-copy rule of `heap.ts`:
- * outputs are allocated first, views are taken after.
+ * Rows a multiple of 4 wide run as SIMD WebAssembly (`layer_norm_simd.ts`,
+ * float32 sums), others as JavaScript loops (float64 sums). Kernels follow
+ * the zero-copy rule of `heap.ts`: outputs are allocated first, views and
+ * addresses are taken after.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { f32, type WasmBackend } from "./heap.ts";
+import { f32, offsetOf, type WasmBackend } from "./heap.ts";
+import { type LayerNormSimd, layerNormSimdFor } from "./layer_norm_simd.ts";
+
+let simdOn = true;
+
+/** Turns the SIMD loops off (JavaScript loops only) or back on: for tests and comparisons. */
+export function setLayerNormSimd(on: boolean): void {
+  simdOn = on;
+}
+
+/** The SIMD kernels for this backend's memory, when rows are a multiple of 4 wide. */
+function simdFor(backend: WasmBackend, n: number): LayerNormSimd | null {
+  if (!simdOn || n % 4 !== 0) return null;
+  const memory = (backend.wasm as { asm?: { memory?: WebAssembly.Memory } }).asm?.memory;
+  if (!memory || memory.buffer !== backend.wasm.HEAPU8.buffer) return null;
+  return layerNormSimdFor(memory);
+}
 
 function outputs(backend: WasmBackend, shapes: number[][]): tf.TensorInfo[] {
   return shapes.map((s) => backend.makeOutput(s, "float32"));
@@ -43,6 +61,12 @@ function forward(
   const rows = x.size / n;
   const d = Math.max(n - 1, 1);
   const [yInfo, statsInfo] = outputs(backend, [x.shape, [rows, 2]]);
+  const simd = simdFor(backend, n);
+  if (simd) {
+    const [px, pa, pb, py, ps] = [x, a, b, yInfo, statsInfo].map((t) => offsetOf(backend, t));
+    simd.ln_forward(px, pa, pb, py, ps, rows, n, eps, n, d);
+    return tensors([yInfo, statsInfo]) as [tf.Tensor, tf.Tensor];
+  }
   const xs = f32(backend, x), as = f32(backend, a), bs = f32(backend, b);
   const ys = f32(backend, yInfo), st = f32(backend, statsInfo);
   for (let r = 0, o = 0; r < rows; r++, o += n) {
@@ -73,6 +97,16 @@ function backward(
   const rows = x.size / n;
   const d = Math.max(n - 1, 1);
   const [dxInfo, daInfo, dbInfo] = outputs(backend, [x.shape, [n], [n]]);
+  const simd = simdFor(backend, n);
+  if (simd) {
+    f32(backend, daInfo).fill(0);
+    f32(backend, dbInfo).fill(0);
+    const [pdy, px, pa, ps, pdx, pda, pdb] = [dy, x, a, stats, dxInfo, daInfo, dbInfo].map((t) =>
+      offsetOf(backend, t)
+    );
+    simd.ln_backward(pdy, px, pa, ps, pdx, pda, pdb, rows, n, eps, n, d);
+    return tensors([dxInfo, daInfo, dbInfo]);
+  }
   const xs = f32(backend, x), as = f32(backend, a), st = f32(backend, stats);
   const g = f32(backend, dy), dx = f32(backend, dxInfo);
   const da = new Float64Array(n), db = new Float64Array(n);
