@@ -3,6 +3,7 @@ import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../engine/backend.ts";
 import { probeWebGPU } from "../engine/webgpu.ts";
 import { fusedLayerNormWasm, setLayerNormSimd } from "../engine/accel/layer_norm.ts";
+import { layerNormSimdFor } from "../engine/accel/layer_norm_simd.ts";
 import { fusedLayerNormWebGPU } from "../engine/webgpu_layer_norm.ts";
 import { layerNormFormula } from "./layer_norm.ts";
 
@@ -59,6 +60,7 @@ const SHAPES = [[5, 7], [2, 3, 16], [64, 256]];
 
 Deno.test("fused LayerNorm on wasm: y and the gradients of x, a and b equal the tensor formula", async () => {
   await selectBackend("wasm");
+  assert.ok(layerNormSimdFor(new WebAssembly.Memory({ initial: 1 })), "the SIMD module validates");
   // Widths that are a multiple of 4 take the SIMD loops, others (and all with SIMD off) JavaScript.
   for (const simd of [true, false]) {
     setLayerNormSimd(simd);

@@ -12,13 +12,32 @@
  * of an out-of-range index is all zeros): they add 0 to the loss (NaN if their
  * logits are NaN) and get a zero gradient, but still count in the mean's N.
  *
+ * Class counts that are a multiple of 4 run as SIMD WebAssembly
+ * (`softmax_xent_simd.ts`); others as JavaScript loops.
+ *
  * Kernels follow the zero-copy rule of `heap.ts`: outputs are allocated first,
  * views are taken after.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { f32, view, type WasmBackend } from "./heap.ts";
+import { f32, offsetOf, view, type WasmBackend } from "./heap.ts";
+import { type XentSimd, xentSimdFor } from "./softmax_xent_simd.ts";
+
+let simdOn = true;
+
+/** Turns the SIMD loops off (JavaScript loops only) or back on: for tests and comparisons. */
+export function setXentSimd(on: boolean): void {
+  simdOn = on;
+}
+
+/** The SIMD kernels for this backend's memory, when the class count is a multiple of 4. */
+function simdFor(backend: WasmBackend, c: number): XentSimd | null {
+  if (!simdOn || c % 4 !== 0) return null;
+  const memory = (backend.wasm as { asm?: { memory?: WebAssembly.Memory } }).asm?.memory;
+  if (!memory || memory.buffer !== backend.wasm.HEAPU8.buffer) return null;
+  return xentSimdFor(memory);
+}
 
 /** How per-row losses are combined. */
 export type XentReduction = "mean" | "sum";
@@ -66,6 +85,34 @@ function forward(
   const lossInfo = backend.makeOutput([], "float32");
   const eInfo = backend.makeOutput([n, c], "float32");
   const invInfo = backend.makeOutput([n], "float32");
+  const simd = simdFor(backend, c);
+  if (simd) {
+    const statsInfo = backend.makeOutput([n, 2], "float32");
+    simd.xent_forward(
+      offsetOf(backend, logits),
+      offsetOf(backend, eInfo),
+      offsetOf(backend, statsInfo),
+      n,
+      c,
+    );
+    const st = f32(backend, statsInfo), z = f32(backend, logits), inv = f32(backend, invInfo);
+    const y = view(backend, labels) as Int32Array;
+    let total = 0;
+    for (let r = 0; r < n; r++) {
+      const sum = st[2 * r + 1];
+      inv[r] = 1 / sum;
+      const lse = st[2 * r] + Math.log(sum);
+      const t = y[r];
+      total += t >= 0 && t < c ? lse - z[r * c + t] : 0 * lse;
+    }
+    f32(backend, lossInfo)[0] = total * scale;
+    backend.disposeData(statsInfo.dataId);
+    return [
+      engine.makeTensorFromTensorInfo(lossInfo) as tf.Scalar,
+      engine.makeTensorFromTensorInfo(eInfo) as tf.Tensor2D,
+      engine.makeTensorFromTensorInfo(invInfo) as tf.Tensor1D,
+    ];
+  }
   // Every allocation is done: views from here on stay attached.
   const z = f32(backend, logits);
   const y = view(backend, labels) as Int32Array;
@@ -103,6 +150,27 @@ function backward(
   const [eT, invT, labels] = saved;
   const [n, c] = eT.shape;
   const gInfo = backend.makeOutput([n, c], "float32");
+  const simd = simdFor(backend, c);
+  if (simd) {
+    const kInfo = backend.makeOutput([n], "float32");
+    const kr = f32(backend, kInfo), inv = f32(backend, invT);
+    for (let r = 0; r < n; r++) kr[r] = k * inv[r];
+    simd.xent_backward(
+      offsetOf(backend, eT),
+      offsetOf(backend, kInfo),
+      offsetOf(backend, gInfo),
+      n,
+      c,
+    );
+    backend.disposeData(kInfo.dataId);
+    const g = f32(backend, gInfo), y = view(backend, labels) as Int32Array;
+    for (let r = 0; r < n; r++) {
+      const t = y[r];
+      if (t >= 0 && t < c) g[r * c + t] -= k;
+      else g.fill(0, r * c, r * c + c);
+    }
+    return tf.engine().makeTensorFromTensorInfo(gInfo) as tf.Tensor2D;
+  }
   const e = f32(backend, eT);
   const inv = f32(backend, invT);
   const y = view(backend, labels) as Int32Array;

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
+import { xentSimdFor } from "./softmax_xent_simd.ts";
 import { selectBackend } from "../backend.ts";
 import { Rng } from "../rng.ts";
 import { installBlasKernels, uninstallBlasKernels } from "./mod.ts";
@@ -86,6 +87,17 @@ Deno.test("softmaxCrossEntropy matches a float64 reference (odd shapes, ignored 
   await check(3, 7, "mean", 0, f);
   await check(13, 1001, "sum", 3, f);
   await check(37, 5, "mean", 2, f);
+});
+
+Deno.test("softmaxCrossEntropy's SIMD loops (class counts a multiple of 4) match the float64 reference", async () => {
+  assert.ok(xentSimdFor(new WebAssembly.Memory({ initial: 1 })), "the SIMD module validates");
+  await selectBackend("wasm");
+  const f = (z: tf.Tensor, y: tf.Tensor, r: "mean" | "sum") =>
+    softmaxCrossEntropy(z as tf.Tensor2D, y as tf.Tensor1D, r);
+  await check(1, 4, "mean", 0, f);
+  await check(5, 8, "sum", 2, f);
+  await check(17, 1000, "mean", 3, f);
+  await check(2, 400_000, "mean", 0, f);
 });
 
 Deno.test("softmaxCrossEntropy on large rows (wasm heap growth)", async () => {

@@ -138,6 +138,39 @@ export class Fn {
   vmul(): this {
     return this.op(SIMD, 0xe6, 0x01);
   }
+  vmax(): this {
+    return this.op(SIMD, 0xe9, 0x01);
+  }
+  /** f32x4.nearest (round to nearest, ties to even). */
+  vnearest(): this {
+    return this.op(SIMD, 0x6a);
+  }
+  /** i32x4.trunc_sat_f32x4_s. */
+  vtruncI32(): this {
+    return this.op(SIMD, 0xf8, 0x01);
+  }
+  /** i32x4.add. */
+  iadd4(): this {
+    return this.op(SIMD, 0xae, 0x01);
+  }
+  /** i32x4.shl by the i32 on the stack. */
+  ishl4(): this {
+    return this.op(SIMD, 0xab, 0x01);
+  }
+  /** i32x4.splat. */
+  isplat(): this {
+    return this.op(SIMD, 0x11);
+  }
+  /** f32.max. */
+  fmax(): this {
+    return this.op(0x97);
+  }
+  /** The largest of the four lanes of local `v` (NaN if any lane is NaN). */
+  hmax(v: number): this {
+    this.get(v).op(SIMD, 0x1f, 0);
+    for (let lane = 1; lane < 4; lane++) this.get(v).op(SIMD, 0x1f, lane).fmax();
+    return this;
+  }
   /** The sum of the four lanes of local `v`, as an f32. */
   hsum(v: number): this {
     this.get(v).op(SIMD, 0x1f, 0);
