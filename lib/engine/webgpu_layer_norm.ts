@@ -11,6 +11,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { layerNormApplies } from "./accel/layer_norm.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyBackend = any;
@@ -125,11 +126,8 @@ export function fusedLayerNormWebGPU(
   b: tf.Tensor,
   eps: number,
 ): tf.Tensor | null {
-  if (tf.getBackend() !== "webgpu" || x.rank < 1) return null;
+  if (tf.getBackend() !== "webgpu" || !layerNormApplies(x, a, b)) return null;
   const n = x.shape[x.rank - 1];
-  if (n === 0 || x.size === 0) return null;
-  for (const t of [x, a, b]) if (t.dtype !== "float32") return null;
-  if (a.rank !== 1 || b.rank !== 1 || a.size !== n || b.size !== n) return null;
   const backend = tf.backend() as AnyBackend;
   if (typeof backend.runWebGPUProgram !== "function") return null;
   const rows = x.size / n;

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { name, section, uleb } from "./wasm_asm.ts";
 
 /** `adam(p, g, m, v, pOut, mOut, vOut, n, β1, 1−β1, β2, 1−β2, c1, c2, ε, lr, decay)`. */
 export type AdamSimd = (
@@ -83,20 +84,6 @@ function body(): number[] {
   const locals = [2, 2, I32, 12, V128]; // 2 entries: 2 × i32, 12 × v128
   return [...uleb(locals.length + code.length), ...locals, ...code];
 }
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-}
-
-const name = (s: string) => [s.length, ...new TextEncoder().encode(s)];
-const section = (id: number, content: number[]) => [id, ...uleb(content.length), ...content];
 
 /** The module's bytes. */
 export function adamSimdModule(): Uint8Array<ArrayBuffer> {

@@ -23,6 +23,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { backendMemory } from "./wasm_asm.ts";
 import { f32, offsetOf, type WasmBackend } from "./heap.ts";
 import { type LayerNormSimd, layerNormSimdFor } from "./layer_norm_simd.ts";
 
@@ -36,9 +37,8 @@ export function setLayerNormSimd(on: boolean): void {
 /** The SIMD kernels for this backend's memory, when rows are a multiple of 4 wide. */
 function simdFor(backend: WasmBackend, n: number): LayerNormSimd | null {
   if (!simdOn || n % 4 !== 0) return null;
-  const memory = (backend.wasm as { asm?: { memory?: WebAssembly.Memory } }).asm?.memory;
-  if (!memory || memory.buffer !== backend.wasm.HEAPU8.buffer) return null;
-  return layerNormSimdFor(memory);
+  const memory = backendMemory(backend.wasm);
+  return memory ? layerNormSimdFor(memory) : null;
 }
 
 function outputs(backend: WasmBackend, shapes: number[][]): tf.TensorInfo[] {
@@ -137,6 +137,17 @@ function backward(
 }
 
 /**
+ * Whether a fused LayerNorm handles these operands: float32, a non-empty last
+ * axis of width n, gain and shift of shape [n].
+ */
+export function layerNormApplies(x: tf.Tensor, a: tf.Tensor, b: tf.Tensor): boolean {
+  if (x.rank < 1 || x.size === 0) return false;
+  const n = x.shape[x.rank - 1];
+  if ([x, a, b].some((t) => t.dtype !== "float32")) return false;
+  return a.rank === 1 && b.rank === 1 && a.size === n && b.size === n;
+}
+
+/**
  * LN(x) = a · (x − μ) / (σ + ε) + b over the last axis (σ the unbiased std),
  * in one pass each way, or `null` where the fused path does not apply (not
  * the wasm backend, not float32, or gain and shift not [n]); callers then use
@@ -148,11 +159,7 @@ export function fusedLayerNormWasm(
   b: tf.Tensor,
   eps: number,
 ): tf.Tensor | null {
-  if (tf.getBackend() !== "wasm" || x.rank < 1) return null;
-  const n = x.shape[x.rank - 1];
-  if (n === 0 || x.size === 0) return null;
-  for (const t of [x, a, b]) if (t.dtype !== "float32") return null;
-  if (a.rank !== 1 || b.rank !== 1 || a.size !== n || b.size !== n) return null;
+  if (tf.getBackend() !== "wasm" || !layerNormApplies(x, a, b)) return null;
   const backend = tf.backend() as unknown as WasmBackend;
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xi, ai, bi, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];

@@ -21,6 +21,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { backendMemory } from "./wasm_asm.ts";
 import { f32, offsetOf, view, type WasmBackend } from "./heap.ts";
 import { type XentSimd, xentSimdFor } from "./softmax_xent_simd.ts";
 
@@ -34,9 +35,8 @@ export function setXentSimd(on: boolean): void {
 /** The SIMD kernels for this backend's memory, when the class count is a multiple of 4. */
 function simdFor(backend: WasmBackend, c: number): XentSimd | null {
   if (!simdOn || c % 4 !== 0) return null;
-  const memory = (backend.wasm as { asm?: { memory?: WebAssembly.Memory } }).asm?.memory;
-  if (!memory || memory.buffer !== backend.wasm.HEAPU8.buffer) return null;
-  return xentSimdFor(memory);
+  const memory = backendMemory(backend.wasm);
+  return memory ? xentSimdFor(memory) : null;
 }
 
 /** How per-row losses are combined. */

@@ -14,7 +14,8 @@ type ValType = typeof I32 | typeof F32 | typeof V128;
 
 const SIMD = 0xfd;
 
-function uleb(n: number): number[] {
+/** Unsigned LEB128. */
+export function uleb(n: number): number[] {
   const out: number[] = [];
   do {
     let b = n & 0x7f;
@@ -204,8 +205,14 @@ export class Fn {
   }
 }
 
-const name = (s: string) => [...uleb(s.length), ...new TextEncoder().encode(s)];
-const section = (id: number, content: number[]) => [id, ...uleb(content.length), ...content];
+/** A name: its UTF-8 length, then its bytes. */
+export const name = (s: string): number[] => [...uleb(s.length), ...new TextEncoder().encode(s)];
+/** A section: its id, its size, its content. */
+export const section = (id: number, content: number[]): number[] => [
+  id,
+  ...uleb(content.length),
+  ...content,
+];
 
 /** A module importing `env.memory` and exporting each function (no results) by name. */
 export function assemble(fns: Record<string, Fn>): Uint8Array<ArrayBuffer> {
@@ -227,6 +234,17 @@ export function assemble(fns: Record<string, Fn>): Uint8Array<ArrayBuffer> {
     ...section(7, [...uleb(entries.length), ...exports]),
     ...section(10, [...uleb(entries.length), ...entries.flatMap(([, f]) => f.bytes())]),
   ]);
+}
+
+/**
+ * The wasm backend's `WebAssembly.Memory`, when it is the one its heap views
+ * use (kernels are then bound to it), else `undefined`.
+ */
+export function backendMemory(
+  wasm: { HEAPU8: Uint8Array; asm?: { memory?: WebAssembly.Memory } },
+): WebAssembly.Memory | undefined {
+  const memory = wasm.asm?.memory;
+  return memory && memory.buffer === wasm.HEAPU8.buffer ? memory : undefined;
 }
 
 /**
