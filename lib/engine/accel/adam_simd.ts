@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { name, section, uleb } from "./wasm_asm.ts";
+import { instantiator, moduleOf, uleb } from "./wasm_asm.ts";
 
 /** `adam(p, g, m, v, pOut, mOut, vOut, n, β1, 1−β1, β2, 1−β2, c1, c2, ε, lr, decay)`. */
 export type AdamSimd = (
@@ -88,24 +88,10 @@ function body(): number[] {
 /** The module's bytes. */
 export function adamSimdModule(): Uint8Array<ArrayBuffer> {
   const params = [I32, I32, I32, I32, I32, I32, I32, I32, ...new Array(9).fill(F32)];
-  return new Uint8Array([
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    0x01,
-    0x00,
-    0x00,
-    0x00, // "\0asm", version 1
-    ...section(1, [1, 0x60, params.length, ...params, 0]), // type 0: (17 params) → ()
-    ...section(2, [1, ...name("env"), ...name("memory"), 0x02, 0x00, 0x01]), // memory, min 1 page
-    ...section(3, [1, 0]), // function 0 has type 0
-    ...section(7, [1, ...name("adam"), 0x00, 0]), // export "adam" = function 0
-    ...section(10, [1, ...body()]),
-  ]);
+  return moduleOf([{ name: "adam", params, body: body() }]);
 }
 
-const cache = new WeakMap<WebAssembly.Memory, AdamSimd | null>();
+const instance = instantiator<{ adam: AdamSimd }>(adamSimdModule);
 
 /**
  * The SIMD update bound to `memory` (the wasm backend's), or `null` where the
@@ -113,15 +99,5 @@ const cache = new WeakMap<WebAssembly.Memory, AdamSimd | null>();
  * per memory.
  */
 export function adamSimdFor(memory: WebAssembly.Memory): AdamSimd | null {
-  if (cache.has(memory)) return cache.get(memory)!;
-  let fn: AdamSimd | null = null;
-  try {
-    const mod = new WebAssembly.Module(adamSimdModule());
-    const inst = new WebAssembly.Instance(mod, { env: { memory } });
-    fn = inst.exports.adam as unknown as AdamSimd;
-  } catch {
-    fn = null;
-  }
-  cache.set(memory, fn);
-  return fn;
+  return instance(memory)?.adam ?? null;
 }

@@ -23,7 +23,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { backendMemory } from "./wasm_asm.ts";
+import { simdKernels } from "./wasm_asm.ts";
 import { f32, offsetOf, type WasmBackend } from "./heap.ts";
 import { type LayerNormSimd, layerNormSimdFor } from "./layer_norm_simd.ts";
 
@@ -36,9 +36,7 @@ export function setLayerNormSimd(on: boolean): void {
 
 /** The SIMD kernels for this backend's memory, when rows are a multiple of 4 wide. */
 function simdFor(backend: WasmBackend, n: number): LayerNormSimd | null {
-  if (!simdOn || n % 4 !== 0) return null;
-  const memory = backendMemory(backend.wasm);
-  return memory ? layerNormSimdFor(memory) : null;
+  return simdKernels(backend.wasm, n, simdOn, layerNormSimdFor);
 }
 
 function outputs(backend: WasmBackend, shapes: number[][]): tf.TensorInfo[] {

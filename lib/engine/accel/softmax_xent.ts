@@ -21,7 +21,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { backendMemory } from "./wasm_asm.ts";
+import { simdKernels } from "./wasm_asm.ts";
 import { f32, offsetOf, view, type WasmBackend } from "./heap.ts";
 import { type XentSimd, xentSimdFor } from "./softmax_xent_simd.ts";
 
@@ -34,9 +34,7 @@ export function setXentSimd(on: boolean): void {
 
 /** The SIMD kernels for this backend's memory, when the class count is a multiple of 4. */
 function simdFor(backend: WasmBackend, c: number): XentSimd | null {
-  if (!simdOn || c % 4 !== 0) return null;
-  const memory = backendMemory(backend.wasm);
-  return memory ? xentSimdFor(memory) : null;
+  return simdKernels(backend.wasm, c, simdOn, xentSimdFor);
 }
 
 /** How per-row losses are combined. */

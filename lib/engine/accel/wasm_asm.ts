@@ -214,26 +214,31 @@ export const section = (id: number, content: number[]): number[] => [
   ...content,
 ];
 
-/** A module importing `env.memory` and exporting each function (no results) by name. */
-export function assemble(fns: Record<string, Fn>): Uint8Array<ArrayBuffer> {
-  const entries = Object.entries(fns);
-  const types = entries.flatMap(([, f]) => [0x60, ...uleb(f.params.length), ...f.params, 0]);
-  const exports = entries.flatMap(([n], i) => [...name(n), 0x00, ...uleb(i)]);
+/**
+ * A module importing `env.memory`, with each function (its parameter types,
+ * no results, its encoded body) exported by name.
+ */
+export function moduleOf(
+  fns: { name: string; params: number[]; body: number[] }[],
+): Uint8Array<ArrayBuffer> {
+  const types = fns.flatMap((f) => [0x60, ...uleb(f.params.length), ...f.params, 0]);
+  const exports = fns.flatMap((f, i) => [...name(f.name), 0x00, ...uleb(i)]);
+  const n = uleb(fns.length);
   return new Uint8Array([
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    0x01,
-    0x00,
-    0x00,
-    0x00,
-    ...section(1, [...uleb(entries.length), ...types]),
-    ...section(2, [1, ...name("env"), ...name("memory"), 0x02, 0x00, 0x01]),
-    ...section(3, [...uleb(entries.length), ...entries.map((_, i) => i)]),
-    ...section(7, [...uleb(entries.length), ...exports]),
-    ...section(10, [...uleb(entries.length), ...entries.flatMap(([, f]) => f.bytes())]),
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00], // "\0asm", version 1
+    ...section(1, [...n, ...types]),
+    ...section(2, [1, ...name("env"), ...name("memory"), 0x02, 0x00, 0x01]), // memory, min 1 page
+    ...section(3, [...n, ...fns.map((_, i) => i)]), // function i has type i
+    ...section(7, [...n, ...exports]),
+    ...section(10, [...n, ...fns.flatMap((f) => f.body)]),
   ]);
+}
+
+/** {@link moduleOf} for functions built with {@link Fn}. */
+export function assemble(fns: Record<string, Fn>): Uint8Array<ArrayBuffer> {
+  return moduleOf(
+    Object.entries(fns).map(([n, f]) => ({ name: n, params: f.params, body: f.bytes() })),
+  );
 }
 
 /**
@@ -245,6 +250,21 @@ export function backendMemory(
 ): WebAssembly.Memory | undefined {
   const memory = wasm.asm?.memory;
   return memory && memory.buffer === wasm.HEAPU8.buffer ? memory : undefined;
+}
+
+/**
+ * The kernels `make` binds to the backend's memory, when they are on and the
+ * width is a multiple of 4 (one SIMD vector), else `null`.
+ */
+export function simdKernels<T>(
+  wasm: { HEAPU8: Uint8Array; asm?: { memory?: WebAssembly.Memory } },
+  width: number,
+  on: boolean,
+  make: (memory: WebAssembly.Memory) => T | null,
+): T | null {
+  if (!on || width % 4 !== 0) return null;
+  const memory = backendMemory(wasm);
+  return memory ? make(memory) : null;
 }
 
 /**
