@@ -1,0 +1,100 @@
+/**
+ * Where a webgpu training step's time goes: the bench model's step timed
+ * plain, then again with every TF.js kernel function, every backend method
+ * that records or submits GPU work, and the WebGPU calls under them wrapped
+ * by timers (the wrapped step is slower; compare its parts, not its total).
+ *
+ *   deno run -A tools/device/profile.ts [--batch N] [--seq N] [--backend webgpu]
+ *
+ * On an H200 this showed that each dispatch costs about 80 µs of JavaScript
+ * and WebGPU calls (docs/gpu.md, "Making it fast").
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { type BackendName, selectBackend } from "../../lib/engine/backend.ts";
+import { BENCH_DEFAULTS, BenchModel } from "../../lib/engine/webgpu_workloads.ts";
+
+type Timed = Record<string, (...args: unknown[]) => unknown>;
+
+const flag = (name: string, fallback: string) => {
+  const i = Deno.args.indexOf(name);
+  return i >= 0 ? Deno.args[i + 1] : fallback;
+};
+const batch = Number(flag("--batch", String(BENCH_DEFAULTS.batch)));
+const seq = Number(flag("--seq", String(BENCH_DEFAULTS.seq)));
+if (!Deno.env.get("XDG_RUNTIME_DIR")) Deno.env.set("XDG_RUNTIME_DIR", Deno.makeTempDirSync());
+await selectBackend(flag("--backend", "webgpu") as BackendName);
+
+const model = new BenchModel({ ...BENCH_DEFAULTS, batch, seq });
+for (let i = 0; i < 3; i++) await model.step();
+let t0 = performance.now();
+await model.step();
+const plain = performance.now() - t0;
+
+const stats = new Map<string, { n: number; ms: number }>();
+const add = (key: string, ms: number) => {
+  const e = stats.get(key) ?? { n: 0, ms: 0 };
+  e.n++;
+  e.ms += ms;
+  stats.set(key, e);
+};
+/** Wraps `obj[name]` (when it is a function) with a timer under `label`. */
+function wrap(obj: Timed | undefined, name: string, label: string): void {
+  const f = obj?.[name];
+  if (!obj || typeof f !== "function") return;
+  obj[name] = function (this: unknown, ...args: unknown[]) {
+    const s = performance.now();
+    const r = f.apply(this, args);
+    add(label, performance.now() - s);
+    return r;
+  };
+}
+const backend = tf.backend() as unknown as Timed & { device?: Timed & { queue?: Timed } };
+const device = backend.device;
+for (
+  const n of ["createBindGroup", "createBuffer", "createCommandEncoder", "createComputePipeline"]
+) {
+  wrap(device, n, `device.${n}`);
+}
+for (const n of ["submit", "writeBuffer"]) wrap(device?.queue, n, `queue.${n}`);
+for (
+  const n of ["runWebGPUProgram", "recordAndSubmit", "makeUniforms", "submitQueue", "uploadToGPU"]
+) {
+  wrap(backend, n, `backend.${n}`);
+}
+const kernels = new Map<string, { n: number; ms: number }>();
+for (const k of tf.getKernelsForBackend(tf.getBackend())) {
+  const inner = k.kernelFunc;
+  tf.unregisterKernel(k.kernelName, k.backendName);
+  tf.registerKernel({
+    ...k,
+    kernelFunc: (args) => {
+      const s = performance.now();
+      const r = inner(args);
+      const e = kernels.get(k.kernelName) ?? { n: 0, ms: 0 };
+      e.n++;
+      e.ms += performance.now() - s;
+      kernels.set(k.kernelName, e);
+      return r;
+    },
+  });
+}
+t0 = performance.now();
+await model.step();
+const wrapped = performance.now() - t0;
+const total = [...kernels.values()].reduce((s, e) => s + e.ms, 0);
+const calls = [...kernels.values()].reduce((s, e) => s + e.n, 0);
+console.log(
+  `${tf.getBackend()}, batch ${batch}, seq ${seq}: step ${plain.toFixed(1)} ms; wrapped step ` +
+    `${wrapped.toFixed(1)} ms, ${calls} kernel calls, ${total.toFixed(1)} ms inside them`,
+);
+const rows = (m: Map<string, { n: number; ms: number }>, prefix: string) =>
+  [...m].sort((a, b) => b[1].ms - a[1].ms).slice(0, 14).map(([k, e]) =>
+    `  ${prefix}${k}: ${e.n} calls, ${e.ms.toFixed(1)} ms (${
+      (1000 * e.ms / e.n).toFixed(0)
+    } µs each)`
+  ).join("\n");
+console.log(rows(stats, ""));
+console.log(rows(kernels, "kernel "));
+model.dispose();

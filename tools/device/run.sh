@@ -1,0 +1,17 @@
+#!/bin/bash
+# The prepared GPU check, on the GPU machine from the repository root:
+#   bash tools/device/run.sh            # about 1 minute on an H200
+# gpu-check in full (parity, kernel sweep, the bench model on webgpu, the
+# fastest CPU backend and PyTorch CUDA), then the WebGPU tests; logs and the
+# JSON summary in $OUT.
+set -u
+source "$(dirname "$0")/setup.sh"
+log "gpu-check"
+timeout 150 deno run --cached-only -A tools/gpu_check.ts --cpu-steps 3 --json "$OUT/gpu_check.json" 2>&1 |
+  tee "$OUT/gpu_check.log" | tail -9
+log "WebGPU tests"
+timeout 90 deno test --no-check --cached-only -A lib/nn/layer_norm_test.ts lib/engine/webgpu*_test.ts \
+  >"$OUT/tests.log" 2>&1
+log "tests exit $?"
+tail -2 "$OUT/tests.log"
+log done
