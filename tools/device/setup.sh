@@ -21,11 +21,11 @@ export PATH=/tmp/fuselab-bin:$PATH DENO_DIR=/tmp/fuselab-deno-dir NO_COLOR=1
 export LD_LIBRARY_PATH=/tmp/fuselab-lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 [ -e /tmp/fuselab-lib/libopenblas.so.0 ] && export FUSELAB_OPENBLAS=/tmp/fuselab-lib/libopenblas.so.0
 log "unpacked: $(deno --version | head -1)"
-timeout 40 deno run -A tools/device/probe.ts
+timeout 40 deno run --cached-only -A tools/device/probe.ts
 rc=$?
 ICD=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 if [ $rc != 0 ] && [ -f $ICD ]; then
   log "no hardware adapter (probe exit $rc): naming the NVIDIA Vulkan ICD"
   export VK_DRIVER_FILES=$ICD
-  timeout 40 deno run -A tools/device/probe.ts || unset VK_DRIVER_FILES
+  timeout 40 deno run --cached-only -A tools/device/probe.ts || unset VK_DRIVER_FILES
 fi
