@@ -170,11 +170,6 @@ export function currentBackend(): BackendInfo | undefined {
 }
 
 /**
- * Chooses and initialises a backend. An explicit name that cannot load throws
- * {@link BackendUnavailableError} with how to install it; `auto` falls through
- * its preference list and says why each was passed over.
- */
-/**
  * Sets TF.js flags from a `KEY=value,KEY=value` list (the `FUSELAB_TFJS_FLAGS`
  * variable), e.g. `WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=64`. Values `true`/`false`
  * and numbers are converted. A flag named for another backend family
@@ -218,6 +213,11 @@ export function applyTfjsFlags(
   return set;
 }
 
+/**
+ * Chooses and initialises a backend. An explicit name that cannot load throws
+ * {@link BackendUnavailableError} with how to install it; `auto` falls through
+ * its preference list and says why each was passed over.
+ */
 export async function selectBackend(requested: BackendName = "auto"): Promise<BackendInfo> {
   if (current && current.requested === requested) return current;
   // PROD silences TF.js's console banners ("Hi, looks like you are running

@@ -25,6 +25,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { AdamStepConstants } from "./accel/fused_adam.ts";
+import { flatProgram } from "./webgpu_dispatch.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyBackend = any;
@@ -34,60 +35,33 @@ type Role = "m" | "v" | "p";
 
 const INPUTS: Record<Role, string[]> = { m: ["G"], v: ["G"], p: ["M", "V"] };
 
-/**
- * A TF.js WebGPU program (the shape `runWebGPUProgram` expects). Made afresh
- * for every dispatch: `runWebGPUProgram` rewrites the object's `shaderKey`
- * (appending shapes and dtypes), so a reused object would miss TF.js's
- * pipeline cache and recompile every time.
- */
-class AdamProgram {
-  readonly variableNames: string[];
-  readonly outputShape: number[];
-  readonly shaderKey: string;
-  readonly dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  readonly workgroupSize: [number, number, number] = [128, 1, 1];
-  readonly size = true;
-  readonly uniforms: string;
-  readonly outputComponent: number;
-  readonly variableComponents: number[];
-
-  constructor(readonly role: Role, n: number, readonly decay: boolean) {
-    this.variableNames = INPUTS[role];
-    this.outputShape = [n];
-    this.outputComponent = n % 4 === 0 ? 4 : 1;
-    this.variableComponents = this.variableNames.map(() => this.outputComponent);
-    this.dispatchLayout = { x: [0] };
-    const groups = Math.ceil(n / this.outputComponent / this.workgroupSize[0]);
-    this.dispatch = [groups, 1, 1];
-    this.uniforms = role === "p"
-      ? "lr : f32, c1 : f32, c2 : f32, eps : f32, keep : f32,"
-      : "beta : f32, rest : f32,";
-    this.shaderKey = `fuselab_adam_${role}_${this.outputComponent}_${decay ? "decay" : "plain"}`;
-  }
-
-  getUserCode(): string {
-    const t = this.outputComponent === 4 ? "vec4<f32>" : "f32";
-    let body: string;
-    if (this.role === "m") {
-      body = `result[index] = uniforms.beta * result[index] + G[index] * uniforms.rest;`;
-    } else if (this.role === "v") {
-      body = `let g : ${t} = G[index];
+/** The shader of one role, four floats a thread where `n` allows. */
+function adamProgram(role: Role, n: number, decay: boolean) {
+  const components = n % 4 === 0 ? 4 : 1;
+  const t = components === 4 ? "vec4<f32>" : "f32";
+  let body: string;
+  if (role === "m") {
+    body = `result[index] = uniforms.beta * result[index] + G[index] * uniforms.rest;`;
+  } else if (role === "v") {
+    body = `let g : ${t} = G[index];
           result[index] = uniforms.beta * result[index] + (g * g) * uniforms.rest;`;
-    } else {
-      const p = this.decay ? "result[index] * uniforms.keep" : "result[index]";
-      body = `let mhat : ${t} = M[index] / uniforms.c1;
+  } else {
+    const p = decay ? "result[index] * uniforms.keep" : "result[index]";
+    body = `let mhat : ${t} = M[index] / uniforms.c1;
           let denom : ${t} = sqrt(V[index] / uniforms.c2) + uniforms.eps;
           result[index] = ${p} - (mhat / denom) * uniforms.lr;`;
-    }
-    return `
-      fn main(index : i32) {
-        if (index < uniforms.size) {
-          ${body}
-        }
-      }
-    `;
   }
+  return flatProgram({
+    key: `fuselab_adam_${role}_${components}_${decay ? "decay" : "plain"}`,
+    inputs: INPUTS[role],
+    outputShape: [n],
+    uniforms: role === "p"
+      ? "lr : f32, c1 : f32, c2 : f32, eps : f32, keep : f32,"
+      : "beta : f32, rest : f32,",
+    body: `if (index < uniforms.size) { ${body} }`,
+    components,
+    workgroup: 128,
+  });
 }
 
 const counts = { inPlace: 0, declined: 0 };
@@ -129,7 +103,7 @@ export function webgpuAdamInPlace(
   // multi-value entry as a vector).
   const run = (role: Role, decay: boolean, inputs: tf.Tensor[], out: tf.Tensor, xs: number[]) =>
     backend.runWebGPUProgram(
-      new AdamProgram(role, n, decay),
+      adamProgram(role, n, decay),
       inputs.map(flat),
       "float32",
       xs.map((x) => ({ type: "float32", data: [x] })),

@@ -128,3 +128,48 @@ export function installUniformArena(backend: AnyBackend): void {
     return submitQueue();
   };
 }
+
+/** What {@link flatProgram} needs: a TF.js WebGPU program over one flat index. */
+export interface FlatProgramSpec {
+  /** The shader's name; TF.js appends shapes and dtypes for its pipeline cache. */
+  key: string;
+  /** Input array names in the shader, in the order of the inputs passed. */
+  inputs: string[];
+  outputShape: number[];
+  /** Uniform fields after TF.js's own, e.g. `"lr : f32, n : i32,"`. */
+  uniforms: string;
+  /** The body of `main(index : i32)`; it guards `index` itself. */
+  body: string;
+  /** Floats per thread: 4 reads and writes `vec4<f32>` (the size must be a multiple of 4). */
+  components?: 1 | 4;
+  workgroup?: number;
+}
+
+/**
+ * A program object in the shape `backend.runWebGPUProgram` expects. Make one
+ * per dispatch: `runWebGPUProgram` rewrites its `shaderKey` (appending shapes
+ * and dtypes), so a reused object would miss TF.js's pipeline cache and
+ * recompile every time.
+ */
+export function flatProgram(spec: FlatProgramSpec): Record<string, unknown> {
+  const components = spec.components ?? 1;
+  const workgroup = spec.workgroup ?? 64;
+  const size = spec.outputShape.reduce((a, b) => a * b, 1);
+  return {
+    variableNames: spec.inputs,
+    outputShape: spec.outputShape,
+    shaderKey: spec.key,
+    dispatchLayout: { x: spec.outputShape.map((_, i) => i) },
+    dispatch: [Math.ceil(size / components / workgroup), 1, 1],
+    workgroupSize: [workgroup, 1, 1],
+    size: true,
+    uniforms: spec.uniforms,
+    outputComponent: components,
+    variableComponents: spec.inputs.map(() => components),
+    getUserCode: () => `
+      fn main(index : i32) {
+        ${spec.body}
+      }
+    `,
+  };
+}

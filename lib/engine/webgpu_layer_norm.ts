@@ -12,6 +12,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { layerNormApplies } from "./accel/layer_norm.ts";
+import { flatProgram } from "./webgpu_dispatch.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyBackend = any;
@@ -86,35 +87,6 @@ const BODY: Record<Kind, string> = {
     }`,
 };
 
-/** One of the six programs (made afresh per dispatch: TF.js rewrites `shaderKey`). */
-class LayerNormProgram {
-  readonly variableNames: string[];
-  readonly outputShape: number[];
-  readonly shaderKey: string;
-  readonly dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  readonly workgroupSize: [number, number, number] = [64, 1, 1];
-  readonly size = true;
-  readonly uniforms = "n : i32, rows : i32, eps : f32,";
-
-  constructor(readonly kind: Kind, outputShape: number[]) {
-    this.variableNames = INPUTS[kind];
-    this.outputShape = outputShape;
-    this.dispatchLayout = { x: outputShape.map((_, i) => i) };
-    const size = outputShape.reduce((a, b) => a * b, 1);
-    this.dispatch = [Math.ceil(size / this.workgroupSize[0]), 1, 1];
-    this.shaderKey = `fuselab_layernorm_${kind}`;
-  }
-
-  getUserCode(): string {
-    return `
-      fn main(index : i32) {
-        ${BODY[this.kind]}
-      }
-    `;
-  }
-}
-
 /**
  * LN(x) = a · (x − μ) / (σ + ε) + b over the last axis (σ the unbiased std)
  * on webgpu, or `null` where it does not apply (not webgpu, not float32, gain
@@ -138,7 +110,18 @@ export function fusedLayerNormWebGPU(
   ];
   const run = (kind: Kind, shape: number[], inputs: tf.Tensor[]): tf.Tensor =>
     tf.engine().makeTensorFromTensorInfo(
-      backend.runWebGPUProgram(new LayerNormProgram(kind, shape), inputs, "float32", uniforms),
+      backend.runWebGPUProgram(
+        flatProgram({
+          key: `fuselab_layernorm_${kind}`,
+          inputs: INPUTS[kind],
+          outputShape: shape,
+          uniforms: "n : i32, rows : i32, eps : f32,",
+          body: BODY[kind],
+        }),
+        inputs,
+        "float32",
+        uniforms,
+      ),
     );
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xi, ai, bi, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
