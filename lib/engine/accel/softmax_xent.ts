@@ -70,7 +70,9 @@ function wasmBackend(): WasmBackend {
 /**
  * Forward kernel: returns `[loss scalar, e [N, C], inv [N]]` as new tensors, where
  * `e = exp(z − max z)` row by row and `inv = 1/Σ e`, so `softmax = inv·e`.
- * Accumulates in float64.
+ * The exponentials and each row's (max, Σe) come from the SIMD kernel
+ * (float32 sums) or the JavaScript loop (float64); the loss is then summed in
+ * float64 from those.
  */
 function forward(
   backend: WasmBackend,
@@ -84,54 +86,42 @@ function forward(
   const eInfo = backend.makeOutput([n, c], "float32");
   const invInfo = backend.makeOutput([n], "float32");
   const simd = simdFor(backend, c);
-  if (simd) {
-    const statsInfo = backend.makeOutput([n, 2], "float32");
-    simd.xent_forward(
-      offsetOf(backend, logits),
-      offsetOf(backend, eInfo),
-      offsetOf(backend, statsInfo),
-      n,
-      c,
-    );
-    const st = f32(backend, statsInfo), z = f32(backend, logits), inv = f32(backend, invInfo);
-    const y = view(backend, labels) as Int32Array;
-    let total = 0;
-    for (let r = 0; r < n; r++) {
-      const sum = st[2 * r + 1];
-      inv[r] = 1 / sum;
-      const lse = st[2 * r] + Math.log(sum);
-      const t = y[r];
-      total += t >= 0 && t < c ? lse - z[r * c + t] : 0 * lse;
-    }
-    f32(backend, lossInfo)[0] = total * scale;
-    backend.disposeData(statsInfo.dataId);
-    return [
-      engine.makeTensorFromTensorInfo(lossInfo) as tf.Scalar,
-      engine.makeTensorFromTensorInfo(eInfo) as tf.Tensor2D,
-      engine.makeTensorFromTensorInfo(invInfo) as tf.Tensor1D,
-    ];
-  }
+  const statsInfo = simd ? backend.makeOutput([n, 2], "float32") : undefined;
   // Every allocation is done: views from here on stay attached.
   const z = f32(backend, logits);
   const y = view(backend, labels) as Int32Array;
-  const e = f32(backend, eInfo);
   const inv = f32(backend, invInfo);
-  let total = 0;
-  for (let r = 0, o = 0; r < n; r++, o += c) {
-    let m = -Infinity;
-    for (let j = o; j < o + c; j++) if (z[j] > m || z[j] !== z[j]) m = z[j];
-    let sum = 0;
-    for (let j = o; j < o + c; j++) {
-      const v = expNonPositive(z[j] - m);
-      e[j] = v;
-      sum += v;
+  let stats: Float32Array | Float64Array;
+  if (simd && statsInfo) {
+    const [pz, pe, ps] = [logits, eInfo, statsInfo].map((t) => offsetOf(backend, t));
+    simd.xent_forward(pz, pe, ps, n, c);
+    stats = f32(backend, statsInfo);
+  } else {
+    const e = f32(backend, eInfo);
+    stats = new Float64Array(2 * n);
+    for (let r = 0, o = 0; r < n; r++, o += c) {
+      let m = -Infinity;
+      for (let j = o; j < o + c; j++) if (z[j] > m || z[j] !== z[j]) m = z[j];
+      let sum = 0;
+      for (let j = o; j < o + c; j++) {
+        const v = expNonPositive(z[j] - m);
+        e[j] = v;
+        sum += v;
+      }
+      stats[2 * r] = m;
+      stats[2 * r + 1] = sum;
     }
+  }
+  let total = 0;
+  for (let r = 0; r < n; r++) {
+    const sum = stats[2 * r + 1];
     inv[r] = 1 / sum;
-    const lse = m + Math.log(sum);
+    const lse = stats[2 * r] + Math.log(sum);
     const t = y[r];
-    total += t >= 0 && t < c ? lse - z[o + t] : 0 * lse;
+    total += t >= 0 && t < c ? lse - z[r * c + t] : 0 * lse;
   }
   f32(backend, lossInfo)[0] = total * scale;
+  if (statsInfo) backend.disposeData(statsInfo.dataId);
   return [
     engine.makeTensorFromTensorInfo(lossInfo) as tf.Scalar,
     engine.makeTensorFromTensorInfo(eInfo) as tf.Tensor2D,
@@ -139,7 +129,10 @@ function forward(
   ];
 }
 
-/** Backward kernel: `g = k·(inv·e − onehot(y))`, ignored rows zero. One pass. */
+/**
+ * Backward kernel: `g = k·(inv·e − onehot(y))`, ignored rows zero: the scaled
+ * exponentials by the SIMD kernel or a JavaScript loop, then the labels.
+ */
 function backward(
   backend: WasmBackend,
   saved: tf.Tensor[],
@@ -149,39 +142,28 @@ function backward(
   const [n, c] = eT.shape;
   const gInfo = backend.makeOutput([n, c], "float32");
   const simd = simdFor(backend, c);
-  if (simd) {
-    const kInfo = backend.makeOutput([n], "float32");
-    const kr = f32(backend, kInfo), inv = f32(backend, invT);
-    for (let r = 0; r < n; r++) kr[r] = k * inv[r];
-    simd.xent_backward(
-      offsetOf(backend, eT),
-      offsetOf(backend, kInfo),
-      offsetOf(backend, gInfo),
-      n,
-      c,
-    );
-    backend.disposeData(kInfo.dataId);
-    const g = f32(backend, gInfo), y = view(backend, labels) as Int32Array;
-    for (let r = 0; r < n; r++) {
-      const t = y[r];
-      if (t >= 0 && t < c) g[r * c + t] -= k;
-      else g.fill(0, r * c, r * c + c);
-    }
-    return tf.engine().makeTensorFromTensorInfo(gInfo) as tf.Tensor2D;
-  }
-  const e = f32(backend, eT);
+  const kInfo = simd ? backend.makeOutput([n], "float32") : undefined;
+  // Every allocation is done.
   const inv = f32(backend, invT);
-  const y = view(backend, labels) as Int32Array;
   const g = f32(backend, gInfo);
-  for (let r = 0, o = 0; r < n; r++, o += c) {
-    const t = y[r];
-    if (t >= 0 && t < c) {
+  if (simd && kInfo) {
+    const kr = f32(backend, kInfo);
+    for (let r = 0; r < n; r++) kr[r] = k * inv[r];
+    const [pe, pk, pg] = [eT, kInfo, gInfo].map((t) => offsetOf(backend, t));
+    simd.xent_backward(pe, pk, pg, n, c);
+    backend.disposeData(kInfo.dataId);
+  } else {
+    const e = f32(backend, eT);
+    for (let r = 0, o = 0; r < n; r++, o += c) {
       const kr = k * inv[r];
       for (let j = o; j < o + c; j++) g[j] = kr * e[j];
-      g[o + t] -= k;
-    } else {
-      g.fill(0, o, o + c);
     }
+  }
+  const y = view(backend, labels) as Int32Array;
+  for (let r = 0, o = 0; r < n; r++, o += c) {
+    const t = y[r];
+    if (t >= 0 && t < c) g[o + t] -= k;
+    else g.fill(0, o, o + c);
   }
   return tf.engine().makeTensorFromTensorInfo(gInfo) as tf.Tensor2D;
 }
