@@ -1,6 +1,7 @@
 /**
- * One uniform write per submit instead of one per dispatch, on TF.js's
- * webgpu backend.
+ * Dispatching on TF.js's webgpu backend: one uniform write per submit instead
+ * of one per dispatch ({@link installUniformArena}), and the program object
+ * fuselab's own shaders are dispatched with ({@link flatProgram}).
  *
  * A small model's training step on a GPU is bound by the JavaScript and
  * WebGPU calls around each dispatch, not by the GPU: in Deno every call costs
