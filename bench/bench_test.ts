@@ -7,6 +7,9 @@ import { selectBackend } from "../lib/engine/backend.ts";
 import { median, processCpuMs } from "./main.ts";
 import { BENCH_SHAPE, type BenchShape, makeTrainer } from "./model.ts";
 import { TorchWorker } from "./torch_worker.ts";
+import * as tf from "@tensorflow/tfjs";
+import { productFlops, productKey, stepProducts, timeProducts } from "./floor.ts";
+import { loadOpenBlas } from "../lib/engine/accel/openblas.ts";
 
 const TINY: BenchShape = {
   ...BENCH_SHAPE,
@@ -59,4 +62,67 @@ Deno.test("the PyTorch worker builds the same model and times steps", async (t) 
   } finally {
     await w.close();
   }
+});
+
+/** Product kinds and their calls in one training step, recorded from the matmul kernels. */
+function recordProducts(shape: BenchShape): Map<string, number> {
+  const seen = new Map<string, number>();
+  const names = ["BatchMatMul", "_FusedMatMul"];
+  const inner = names.map((n) => tf.getKernel(n, tf.getBackend())!);
+  for (const k of inner) {
+    tf.unregisterKernel(k.kernelName, k.backendName);
+    tf.registerKernel({
+      ...k,
+      kernelFunc: (args) => {
+        const a = args.inputs.a as tf.TensorInfo, b = args.inputs.b as tf.TensorInfo;
+        const { transposeA = false, transposeB = false } = args.attrs as Record<string, boolean>;
+        const ra = a.shape.length, rb = b.shape.length;
+        const m = a.shape[transposeA ? ra - 1 : ra - 2], k2 = a.shape[transposeA ? ra - 2 : ra - 1];
+        const n = b.shape[transposeB ? rb - 2 : rb - 1];
+        const batch = Math.max(
+          a.shape.slice(0, -2).reduce((x, y) => x * y, 1),
+          b.shape.slice(0, -2).reduce((x, y) => x * y, 1),
+        );
+        const key = productKey({ transA: transposeA, transB: transposeB, m, n, k: k2 });
+        seen.set(key, (seen.get(key) ?? 0) + batch);
+        return k.kernelFunc(args);
+      },
+    });
+  }
+  try {
+    const t = makeTrainer(shape);
+    t.step();
+    t.dispose();
+  } finally {
+    for (const k of inner) {
+      tf.unregisterKernel(k.kernelName, k.backendName);
+      tf.registerKernel(k);
+    }
+  }
+  return seen;
+}
+
+Deno.test("the floor's product list is exactly the products a step runs", async () => {
+  await selectBackend("blas").catch(() => selectBackend("wasm"));
+  // Odd sizes so that no two kinds coincide: every Linear and attention product is told apart.
+  const shape: BenchShape = { ...TINY, dModel: 12, heads: 3, dFF: 20, seq: 7, batch: 5, vocab: 11 };
+  const recorded = recordProducts(shape);
+  const listed = new Map(stepProducts(shape).map((p) => [productKey(p), p.count]));
+  assert.deepEqual(Object.fromEntries(listed), Object.fromEntries(recorded));
+  // The bench model's 23.28 GFLOP a step.
+  assert.equal(productFlops(stepProducts(BENCH_SHAPE)), 23_278_387_200);
+});
+
+Deno.test("timeProducts runs each kind of product and reports a time for all its calls", (t) => {
+  let blas;
+  try {
+    blas = loadOpenBlas();
+  } catch (e) {
+    t.step({ name: `skipped: ${(e as Error).message}`, ignore: true, fn: () => {} });
+    return;
+  }
+  const products = stepProducts(TINY);
+  const timed = timeProducts(blas, products, 1);
+  assert.equal(timed.length, products.length);
+  for (const p of timed) assert.ok(p.ms > 0 && Number.isFinite(p.ms), productKey(p));
 });

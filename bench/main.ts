@@ -17,6 +17,8 @@ import { selectBackend } from "../lib/engine/backend.ts";
 import { installBlasKernels, uninstallBlasKernels } from "../lib/engine/accel/mod.ts";
 import { BENCH_SHAPE, type BenchShape, makeTrainer } from "./model.ts";
 import { TorchWorker } from "./torch_worker.ts";
+import { productFlops, productKey, stepProducts, timeProducts } from "./floor.ts";
+import { loadOpenBlas } from "../lib/engine/accel/openblas.ts";
 
 const USAGE = `usage: deno task bench [options]
   --quick             blas only, 5 measured steps, no scaling tables
@@ -31,6 +33,7 @@ const USAGE = `usage: deno task bench [options]
   --scaling-only      only the scaling tables (blas)
   --profile           print blas's top kernels for one step
   --no-fused          Adam's tensor formula instead of its fused update (for comparison)
+  --no-floor          skip timing the step's matrix products alone (the floor under any step)
   --settle-ms N       pause before each side's turn, so the other side's idle threads stop
                       spinning (default 250; 0 to alternate back to back)
   --help`;
@@ -48,6 +51,7 @@ interface Options {
   main: boolean;
   profile: boolean;
   fused: boolean;
+  floor: boolean;
 }
 
 /**
@@ -74,6 +78,7 @@ function parseArgs(args: string[]): Options {
     main: true,
     profile: false,
     fused: true,
+    floor: true,
   };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -131,6 +136,9 @@ function parseArgs(args: string[]): Options {
         break;
       case "--profile":
         o.profile = true;
+        break;
+      case "--no-floor":
+        o.floor = false;
         break;
       case "--help":
       case "-h":
@@ -262,6 +270,47 @@ async function profileStep(shape: BenchShape): Promise<void> {
 }
 
 /** Runs the bench; returns the exit code. */
+/**
+ * Times the step's matrix products alone on OpenBLAS (`floor.ts`) and prints
+ * them, the floor they put under any step, and what a ratio of 0.7 would leave.
+ */
+async function printFloor(shape: BenchShape, threads: number, torchMs: number): Promise<void> {
+  if (settleMs) await sleep(settleMs);
+  const blas = loadOpenBlas();
+  blas.setThreads(threads);
+  const timed = timeProducts(blas, stepProducts(shape));
+  const ms = timed.reduce((s, p) => s + p.ms, 0), flops = productFlops(timed);
+  console.log(
+    `\nmatrix products of one step (OpenBLAS, ${threads} threads; each kind's calls back to back ` +
+      `on warm buffers, best of 3 rounds):`,
+  );
+  console.log(table(
+    ["product", "calls", "GFLOP", "ms", "GFLOP/s", "from"],
+    timed.map((p) => {
+      const g = productFlops([p]) / 1e9;
+      return [
+        productKey(p),
+        String(p.count),
+        g.toFixed(2),
+        p.ms,
+        (g / p.ms * 1e3).toFixed(0),
+        p.label,
+      ];
+    }),
+  ));
+  const line = `floor: ${(flops / 1e9).toFixed(2)} GFLOP of products take ${fmt(ms)} ms at best ` +
+    `(${(flops / ms / 1e6).toFixed(0)} GFLOP/s)`;
+  if (!Number.isFinite(torchMs)) {
+    console.log(line);
+    return;
+  }
+  console.log(
+    `${line} = ${(ms / torchMs).toFixed(2)} × PyTorch's median step (${fmt(torchMs)} ms), ` +
+      `which calls the same library for the same products; a ratio of 0.7 ` +
+      `(${fmt(0.7 * torchMs)} ms) would leave ${fmt(0.7 * torchMs - ms)} ms for everything else`,
+  );
+}
+
 export async function main(args: string[]): Promise<number> {
   const o = parseArgs(args);
   trainerFused = o.fused;
@@ -330,6 +379,8 @@ export async function main(args: string[]): Promise<number> {
           "\n(cpu ms: median CPU time per step over all threads, spinning BLAS/OpenMP threads included)",
       );
     }
+    const blasRun = results.find((r) => r.name === "blas");
+    if (o.floor && blasRun) await printFloor(shape, o.threads, blasRun.torchMs);
     if (o.profile) {
       await useBackend("blas", o.threads);
       await profileStep(shape);

@@ -14,6 +14,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { type BackendName, selectBackend } from "../../lib/engine/backend.ts";
 import { BENCH_DEFAULTS, BenchModel } from "../../lib/engine/webgpu_workloads.ts";
+import { dispatchCounters } from "../../lib/engine/webgpu_dispatch.ts";
 
 type Timed = Record<string, (...args: unknown[]) => unknown>;
 
@@ -80,9 +81,12 @@ for (const k of tf.getKernelsForBackend(tf.getBackend())) {
     },
   });
 }
+const raw0 = dispatchCounters().rawDispatches;
 t0 = performance.now();
 await model.step();
 const wrapped = performance.now() - t0;
+const raw = dispatchCounters().rawDispatches - raw0;
+const programs = stats.get("backend.runWebGPUProgram")?.n ?? 0;
 const total = [...kernels.values()].reduce((s, e) => s + e.ms, 0);
 const calls = [...kernels.values()].reduce((s, e) => s + e.n, 0);
 console.log(
@@ -95,6 +99,9 @@ const rows = (m: Map<string, { n: number; ms: number }>, prefix: string) =>
       (1000 * e.ms / e.n).toFixed(0)
     } µs each)`
   ).join("\n");
+console.log(
+  `  dispatches: ${programs + raw} (${programs} TF.js programs, ${raw} fuselab modules)`,
+);
 console.log(rows(stats, ""));
 console.log(rows(kernels, "kernel "));
 model.dispose();
