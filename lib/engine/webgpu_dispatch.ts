@@ -1,7 +1,8 @@
 /**
  * Dispatching on TF.js's webgpu backend: one uniform write per submit instead
- * of one per dispatch ({@link installUniformArena}), and the program object
- * fuselab's own shaders are dispatched with ({@link flatProgram}).
+ * of one per dispatch ({@link installUniformArena}), the program object
+ * fuselab's own one-output shaders are dispatched with ({@link flatProgram}),
+ * and own WGSL modules that write several buffers ({@link rawDispatch}).
  *
  * A small model's training step on a GPU is bound by the JavaScript and
  * WebGPU calls around each dispatch, not by the GPU: in Deno every call costs
@@ -27,6 +28,7 @@
  *
  * @module
  */
+import * as tf from "@tensorflow/tfjs";
 
 // deno-lint-ignore no-explicit-any
 type AnyBackend = any;
@@ -73,7 +75,7 @@ export function setUniformArena(on: boolean): void {
   arenaOn = on;
 }
 
-const counters = { uniformWrites: 0, arenaDispatches: 0 };
+const counters = { uniformWrites: 0, arenaDispatches: 0, rawDispatches: 0 };
 
 /** Arena writes and the dispatches they carried, since start-up (a copy). */
 export function dispatchCounters(): typeof counters {
@@ -173,4 +175,74 @@ export function flatProgram(spec: FlatProgramSpec): Record<string, unknown> {
       }
     `,
   };
+}
+
+/** What {@link rawDispatch} records: a whole WGSL module and its bindings in order. */
+export interface RawDispatchSpec {
+  /** Pipeline cache key: one compiled pipeline per key and device. */
+  key: string;
+  /**
+   * The complete WGSL module, entry point `main`; storage bindings 0…n−1 in
+   * the order of `tensors` (the shader declares which it writes; one buffer
+   * must not be bound twice when either binding writes), the uniform struct at
+   * binding n.
+   */
+  code: string;
+  /** The tensors whose buffers are bound, in binding order. */
+  tensors: { dataId: object }[];
+  /** Uniform fields, laid out as TF.js lays out its own (see {@link uniformLayout}). */
+  uniforms: UniformField[];
+  workgroups: [number, number, number];
+}
+
+const rawPipelines = new WeakMap<object, Map<string, unknown>>();
+
+/** The keys of the pipelines {@link rawDispatch} compiled on `device`. */
+export function rawPipelineKeys(device: object): string[] {
+  return [...(rawPipelines.get(device)?.keys() ?? [])];
+}
+
+/**
+ * Records one dispatch of an own WGSL module into TF.js's command stream on
+ * the webgpu backend: in order with TF.js's kernels, in its current compute
+ * pass, submitted with its batch. Unlike a TF.js program it may write several
+ * buffers (bindings marked `write`), which lets one dispatch update a
+ * parameter and both Adam moments. The tensors' buffers stay alive until the
+ * command buffer is submitted, as TF.js's own inputs and outputs do.
+ */
+export function rawDispatch(backend: AnyBackend, spec: RawDispatchSpec): void {
+  const device = backend.device;
+  let cache = rawPipelines.get(device);
+  if (!cache) rawPipelines.set(device, cache = new Map());
+  let pipeline = cache.get(spec.key) as AnyBackend;
+  if (!pipeline) {
+    const module = device.createShaderModule({ code: spec.code, label: spec.key });
+    pipeline = device.createComputePipeline({
+      label: spec.key,
+      layout: "auto",
+      compute: { module, entryPoint: "main" },
+    });
+    cache.set(spec.key, pipeline);
+  }
+  const entries = spec.tensors.map((t, i) => {
+    backend.uploadToGPU(t.dataId);
+    backend.commandQueueOwnedIds.add(t.dataId);
+    return { binding: i, resource: backend.tensorToBinding(t) };
+  });
+  entries.push({ binding: entries.length, resource: backend.makeUniforms(spec.uniforms) });
+  const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+  backend.ensureCommandEncoderReady();
+  if (!backend.computePassEncoder) {
+    backend.computePassEncoder = backend.commandEncoder.beginComputePass({});
+  }
+  const pass = backend.computePassEncoder;
+  pass.setPipeline(pipeline);
+  pass.setBindGroup(0, bindGroup);
+  pass.dispatchWorkgroups(...spec.workgroups);
+  counters.rawDispatches++;
+  backend.dispatchCountInPass++;
+  if (backend.dispatchCountInPass >= Number(tf.env().get("WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE"))) {
+    backend.endComputePassEncoder();
+    backend.submitQueue();
+  }
 }

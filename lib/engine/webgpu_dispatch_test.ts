@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "./backend.ts";
 import { probeWebGPU } from "./webgpu.ts";
-import { dispatchCounters, setUniformArena, uniformLayout } from "./webgpu_dispatch.ts";
+import {
+  dispatchCounters,
+  rawDispatch,
+  setUniformArena,
+  uniformLayout,
+} from "./webgpu_dispatch.ts";
 
 if (!Deno.env.get("XDG_RUNTIME_DIR")) Deno.env.set("XDG_RUNTIME_DIR", Deno.makeTempDirSync());
 const probe = await probeWebGPU();
@@ -109,5 +114,52 @@ Deno.test({
       setUniformArena(true);
     }
     x.dispose();
+  },
+});
+
+/** a ← a + s·b and b ← 2·b in one dispatch (two buffers written), one thread an element. */
+const TWO_OUTPUTS = `
+  struct Uniforms { size : i32, s : f32, };
+  @group(0) @binding(0) var<storage, read_write> A : array<f32>;
+  @group(0) @binding(1) var<storage, read_write> B : array<f32>;
+  @group(0) @binding(2) var<uniform> u : Uniforms;
+  @compute @workgroup_size(64)
+  fn main(@builtin(global_invocation_id) id : vec3<u32>) {
+    let i = i32(id.x);
+    if (i >= u.size) { return; }
+    A[i] = A[i] + u.s * B[i];
+    B[i] = 2.0 * B[i];
+  }
+`;
+
+Deno.test({
+  name: "rawDispatch: one own module writes two buffers, in order with TF.js's kernels",
+  ignore: !probe.ok,
+  fn: async () => {
+    await selectBackend("webgpu");
+    // deno-lint-ignore no-explicit-any
+    const backend = tf.backend() as any;
+    const n = 1000;
+    const a = tf.range(0, n).add(0); // own data (not shared with a reshape)
+    const b = tf.ones([n]).mul(3);
+    const aBefore = a.mul(10); // recorded before the dispatch: sees the old a
+    const before = dispatchCounters().rawDispatches;
+    rawDispatch(backend, {
+      key: "fuselab_test_two_outputs",
+      code: TWO_OUTPUTS,
+      tensors: [a, b],
+      uniforms: [{ type: "int32", data: [n] }, { type: "float32", data: [0.5] }],
+      workgroups: [Math.ceil(n / 64), 1, 1],
+    });
+    const aAfter = a.mul(10); // recorded after: sees the new a
+    assert.equal(dispatchCounters().rawDispatches - before, 1);
+    const [va, vb, v0, v1] = await Promise.all([a, b, aBefore, aAfter].map((t) => t.data()));
+    for (let i = 0; i < n; i++) {
+      assert.equal(va[i], i + 1.5, `a[${i}]`);
+      assert.equal(vb[i], 6, `b[${i}]`);
+      assert.equal(v0[i], 10 * i, `a·10 recorded before, [${i}]`);
+      assert.ok(Math.abs(v1[i] - 10 * (i + 1.5)) <= 1e-3, `a·10 recorded after, [${i}]`);
+    }
+    tf.dispose([a, b, aBefore, aAfter]);
   },
 });
