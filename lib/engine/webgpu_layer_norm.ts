@@ -1,91 +1,133 @@
 /**
- * The Annotated Transformer's LayerNorm on the webgpu backend in six
- * dispatches (two forward, four backward) instead of about thirty: the same
- * formula and gradient as `lib/engine/accel/layer_norm.ts`, as TF.js WebGPU
- * programs.
+ * The Annotated Transformer's LayerNorm on the webgpu backend in three
+ * dispatches (one forward, two backward) instead of about thirty: the same
+ * formula and gradient as `lib/engine/accel/layer_norm.ts`, as own WGSL
+ * modules recorded with {@link rawDispatch} (each writes two buffers or
+ * reduces inside a workgroup, which a TF.js program cannot).
  *
- * Forward: per row μ and σ (one thread a row), then y element-wise.
- * Backward: per row Σg and Σg·(x − μ) with g = ∂y·a (one thread a row), then
- * ∂x element-wise, then ∂a and ∂b (one thread a column, summing over rows).
+ * Forward: one workgroup a row; μ and σ by workgroup sums, then y; writes y
+ * and the row's (μ, σ) for the backward pass.
+ * Backward: one workgroup a row sums g = ∂y·a and g·(x − μ) and writes ∂x;
+ * then one thread a column sums over the rows and writes ∂a and ∂b.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import { layerNormApplies } from "./accel/layer_norm.ts";
-import { flatProgram } from "./webgpu_dispatch.ts";
+import { rawDispatch } from "./webgpu_dispatch.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyBackend = any;
 
-type Kind = "stats" | "y" | "rowsums" | "dx" | "da" | "db";
+/** Threads of a row's workgroup. */
+const WG = 64;
+/** Workgroups along x before the grid wraps into y (WebGPU's guaranteed limit). */
+const MAX_X = 65535;
 
-const INPUTS: Record<Kind, string[]> = {
-  stats: ["X"],
-  y: ["X", "A", "B", "S"],
-  rowsums: ["X", "A", "S", "DY"],
-  dx: ["X", "A", "S", "DY", "R"],
-  da: ["X", "S", "DY"],
-  db: ["DY"],
-};
+const HEADER = `
+  struct Uniforms { n : i32, rows : i32, eps : f32, };
+  const WG : u32 = ${WG}u;
+  var<workgroup> part : array<f32, ${WG}>;
 
-const BODY: Record<Kind, string> = {
-  // index = row (threads past `rows` idle): μ and σ of the row.
-  stats: `if (index < uniforms.rows) {
-      let o = index * uniforms.n;
-      var sum = 0.0;
-      for (var j = 0; j < uniforms.n; j++) { sum += X[o + j]; }
-      let mu = sum / f32(uniforms.n);
-      var ss = 0.0;
-      for (var j = 0; j < uniforms.n; j++) { let c = X[o + j] - mu; ss += c * c; }
-      result[2 * index] = mu;
-      result[2 * index + 1] = sqrt(ss / f32(max(uniforms.n - 1, 1)));
-    }`,
-  y: `if (index < uniforms.size) {
-      let r = index / uniforms.n;
-      let j = index - r * uniforms.n;
-      let s = S[2 * r + 1] + uniforms.eps;
-      result[index] = A[j] * ((X[index] - S[2 * r]) / s) + B[j];
-    }`,
-  // index = row: Σ g and Σ g·(x − μ), g = ∂y·a.
-  rowsums: `if (index < uniforms.rows) {
-      let o = index * uniforms.n;
-      let mu = S[2 * index];
-      var sg = 0.0;
-      var sgx = 0.0;
-      for (var j = 0; j < uniforms.n; j++) {
-        let g = DY[o + j] * A[j];
-        sg += g;
-        sgx += g * (X[o + j] - mu);
-      }
-      result[2 * index] = sg;
-      result[2 * index + 1] = sgx;
-    }`,
-  dx: `if (index < uniforms.size) {
-      let r = index / uniforms.n;
-      let j = index - r * uniforms.n;
-      let sigma = S[2 * r + 1];
-      let s = sigma + uniforms.eps;
-      let d = f32(max(uniforms.n - 1, 1));
-      var k = 0.0;
-      if (sigma > 0.0) { k = R[2 * r + 1] / (s * s * d * sigma); }
-      let g = DY[index] * A[j];
-      result[index] = (g - R[2 * r] / f32(uniforms.n)) / s - (X[index] - S[2 * r]) * k;
-    }`,
-  // index = column: Σ over rows.
-  da: `if (index < uniforms.n) {
-      var acc = 0.0;
-      for (var r = 0; r < uniforms.rows; r++) {
-        let i = r * uniforms.n + index;
-        acc += DY[i] * ((X[i] - S[2 * r]) / (S[2 * r + 1] + uniforms.eps));
-      }
-      result[index] = acc;
-    }`,
-  db: `if (index < uniforms.n) {
-      var acc = 0.0;
-      for (var r = 0; r < uniforms.rows; r++) { acc += DY[r * uniforms.n + index]; }
-      result[index] = acc;
-    }`,
-};
+  /** The workgroup's sum of v (every thread calls it, every thread gets it). */
+  fn total(v : f32, t : u32) -> f32 {
+    part[t] = v;
+    workgroupBarrier();
+    for (var s = WG / 2u; s > 0u; s = s >> 1u) {
+      if (t < s) { part[t] = part[t] + part[t + s]; }
+      workgroupBarrier();
+    }
+    let sum = part[0];
+    workgroupBarrier();
+    return sum;
+  }
+`;
+
+const ROW_MAIN = `@compute @workgroup_size(${WG})
+  fn main(@builtin(workgroup_id) wg : vec3<u32>, @builtin(local_invocation_id) lid : vec3<u32>) {
+    let r = i32(wg.x + wg.y * ${MAX_X}u);
+    if (r >= u.rows) { return; }
+    let t = lid.x;
+    let o = r * u.n;`;
+
+/** y and (μ, σ) of each row. Bindings: X, A, B, Y, S. */
+const FORWARD = `${HEADER}
+  @group(0) @binding(0) var<storage, read> X : array<f32>;
+  @group(0) @binding(1) var<storage, read> A : array<f32>;
+  @group(0) @binding(2) var<storage, read> B : array<f32>;
+  @group(0) @binding(3) var<storage, read_write> Y : array<f32>;
+  @group(0) @binding(4) var<storage, read_write> S : array<f32>;
+  @group(0) @binding(5) var<uniform> u : Uniforms;
+  ${ROW_MAIN}
+    var acc = 0.0;
+    for (var j = i32(t); j < u.n; j += i32(WG)) { acc += X[o + j]; }
+    let mu = total(acc, t) / f32(u.n);
+    acc = 0.0;
+    for (var j = i32(t); j < u.n; j += i32(WG)) { let c = X[o + j] - mu; acc += c * c; }
+    let sigma = sqrt(total(acc, t) / f32(max(u.n - 1, 1)));
+    let s = sigma + u.eps;
+    for (var j = i32(t); j < u.n; j += i32(WG)) {
+      Y[o + j] = A[j] * ((X[o + j] - mu) / s) + B[j];
+    }
+    if (t == 0u) { S[2 * r] = mu; S[2 * r + 1] = sigma; }
+  }
+`;
+
+/** ∂x of each row. Bindings: X, A, S, DY, DX. */
+const BACKWARD_X = `${HEADER}
+  @group(0) @binding(0) var<storage, read> X : array<f32>;
+  @group(0) @binding(1) var<storage, read> A : array<f32>;
+  @group(0) @binding(2) var<storage, read> S : array<f32>;
+  @group(0) @binding(3) var<storage, read> DY : array<f32>;
+  @group(0) @binding(4) var<storage, read_write> DX : array<f32>;
+  @group(0) @binding(5) var<uniform> u : Uniforms;
+  ${ROW_MAIN}
+    let mu = S[2 * r];
+    let sigma = S[2 * r + 1];
+    var sg = 0.0;
+    var sgx = 0.0;
+    for (var j = i32(t); j < u.n; j += i32(WG)) {
+      let g = DY[o + j] * A[j];
+      sg += g;
+      sgx += g * (X[o + j] - mu);
+    }
+    sg = total(sg, t);
+    sgx = total(sgx, t);
+    let s = sigma + u.eps;
+    let d = f32(max(u.n - 1, 1));
+    var k = 0.0;
+    if (sigma > 0.0) { k = sgx / (s * s * d * sigma); }
+    for (var j = i32(t); j < u.n; j += i32(WG)) {
+      let g = DY[o + j] * A[j];
+      DX[o + j] = (g - sg / f32(u.n)) / s - (X[o + j] - mu) * k;
+    }
+  }
+`;
+
+/** ∂a and ∂b, one thread a column. Bindings: X, S, DY, DA, DB. */
+const BACKWARD_AB = `
+  struct Uniforms { n : i32, rows : i32, eps : f32, };
+  @group(0) @binding(0) var<storage, read> X : array<f32>;
+  @group(0) @binding(1) var<storage, read> S : array<f32>;
+  @group(0) @binding(2) var<storage, read> DY : array<f32>;
+  @group(0) @binding(3) var<storage, read_write> DA : array<f32>;
+  @group(0) @binding(4) var<storage, read_write> DB : array<f32>;
+  @group(0) @binding(5) var<uniform> u : Uniforms;
+  @compute @workgroup_size(${WG})
+  fn main(@builtin(global_invocation_id) id : vec3<u32>) {
+    let j = i32(id.x);
+    if (j >= u.n) { return; }
+    var da = 0.0;
+    var db = 0.0;
+    for (var r = 0; r < u.rows; r++) {
+      let i = r * u.n + j;
+      da += DY[i] * ((X[i] - S[2 * r]) / (S[2 * r + 1] + u.eps));
+      db += DY[i];
+    }
+    DA[j] = da;
+    DB[j] = db;
+  }
+`;
 
 /**
  * LN(x) = a · (x − μ) / (σ + ε) + b over the last axis (σ the unbiased std)
@@ -101,41 +143,50 @@ export function fusedLayerNormWebGPU(
   if (tf.getBackend() !== "webgpu" || !layerNormApplies(x, a, b)) return null;
   const n = x.shape[x.rank - 1];
   const backend = tf.backend() as AnyBackend;
-  if (typeof backend.runWebGPUProgram !== "function") return null;
+  if (typeof backend.makeTensorInfo !== "function") return null;
   const rows = x.size / n;
   const uniforms = [
     { type: "int32", data: [n] },
     { type: "int32", data: [rows] },
     { type: "float32", data: [eps] },
   ];
-  const run = (kind: Kind, shape: number[], inputs: tf.Tensor[]): tf.Tensor =>
-    tf.engine().makeTensorFromTensorInfo(
-      backend.runWebGPUProgram(
-        flatProgram({
-          key: `fuselab_layernorm_${kind}`,
-          inputs: INPUTS[kind],
-          outputShape: shape,
-          uniforms: "n : i32, rows : i32, eps : f32,",
-          body: BODY[kind],
-        }),
-        inputs,
-        "float32",
-        uniforms,
-      ),
-    );
+  const byRow: [number, number, number] = [Math.min(rows, MAX_X), Math.ceil(rows / MAX_X), 1];
+  /** Records `code` over `inputs` into fresh outputs of `shapes`, returned as tensors. */
+  const run = (
+    key: string,
+    code: string,
+    inputs: tf.Tensor[],
+    shapes: number[][],
+    workgroups: [number, number, number],
+  ): tf.Tensor[] => {
+    const outs = shapes.map((s) => backend.makeTensorInfo(s, "float32"));
+    rawDispatch(backend, { key, code, tensors: [...inputs, ...outs], uniforms, workgroups });
+    return outs.map((o) => tf.engine().makeTensorFromTensorInfo(o));
+  };
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xi, ai, bi, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-    const stats = run("stats", [rows, 2], [xi]);
-    const y = run("y", xi.shape, [xi, ai, bi, stats]);
+    const [y, stats] = run(
+      "fuselab_layernorm",
+      FORWARD,
+      [xi, ai, bi],
+      [xi.shape, [rows, 2]],
+      byRow,
+    );
     save([xi, ai, stats]);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sx, sa, ss] = saved;
-        const sums = run("rowsums", [rows, 2], [sx, sa, ss, dy]);
-        const dx = run("dx", sx.shape, [sx, sa, ss, dy, sums]);
-        sums.dispose();
-        return [dx, run("da", [n], [sx, ss, dy]), run("db", [n], [dy])];
+        const [dx] = run("fuselab_layernorm_dx", BACKWARD_X, [sx, sa, ss, dy], [sx.shape], byRow);
+        const columns: [number, number, number] = [Math.ceil(n / WG), 1, 1];
+        const [da, db] = run(
+          "fuselab_layernorm_dadb",
+          BACKWARD_AB,
+          [sx, ss, dy],
+          [[n], [n]],
+          columns,
+        );
+        return [dx, da, db];
       },
     };
   });

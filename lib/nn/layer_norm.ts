@@ -5,7 +5,7 @@
  * the std, not to the variance.
  *
  * On the wasm/blas backend the same formula runs fused, one pass forward and
- * one backward (`lib/engine/accel/layer_norm.ts`), on webgpu in six dispatches
+ * one backward (`lib/engine/accel/layer_norm.ts`), on webgpu in three dispatches
  * (`lib/engine/webgpu_layer_norm.ts`); elsewhere, or with
  * {@link setFusedLayerNorm}(false), as the tensor formula below.
  *
