@@ -11,6 +11,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { blasInstalled } from "../engine/accel/mod.ts";
 import { softmaxCrossEntropy } from "../engine/accel/softmax_xent.ts";
+import { softmaxCrossEntropyWebGPU } from "../engine/webgpu_softmax_xent.ts";
 
 /** How per-example losses are combined. */
 export type Reduction = "mean" | "sum";
@@ -19,7 +20,8 @@ export type Reduction = "mean" | "sum";
  * Softmax cross-entropy. `logits` [N, C]; `labels` int32 class indices [N].
  * Rows whose label is outside [0, C) add 0 to the loss and get no gradient (they
  * still count in the mean). With the blas kernels installed this runs as one fused
- * kernel each way (`softmaxCrossEntropy` in lib/engine/accel/softmax_xent.ts).
+ * kernel each way (`softmaxCrossEntropy` in lib/engine/accel/softmax_xent.ts), on
+ * webgpu in three dispatches (`lib/engine/webgpu_softmax_xent.ts`).
  */
 export function crossEntropy(
   logits: tf.Tensor,
@@ -46,6 +48,14 @@ export function crossEntropy(
         labels.reshape([-1]).toInt() as tf.Tensor1D,
         reduction,
       );
+    }
+    if (flat.shape[0] > 0 && tf.getBackend() === "webgpu") {
+      const fused = softmaxCrossEntropyWebGPU(
+        flat as tf.Tensor2D,
+        labels.reshape([-1]).toInt() as tf.Tensor1D,
+        reduction,
+      );
+      if (fused) return fused;
     }
     const picked = tf.sum(
       tf.mul(tf.logSoftmax(flat, -1), tf.oneHot(labels.reshape([-1]).toInt(), c)),
