@@ -13,6 +13,13 @@
  * - ALiBi (Press et al., 2022): a bias B[h, i, j] = −m_h · |i − j| added to the
  *   scores, with head slopes m_h geometric (2^(−8/h), 2^(−16/h), …).
  *
+ * On the webgpu backend, {@link MultiHeadedAttention} runs the attention of
+ * all heads as one fused program forward and four backward
+ * (`lib/engine/webgpu_attention.ts`) where nothing else acts inside it (no
+ * RoPE or ALiBi, no dropout while training, no recorded probabilities);
+ * `FUSELAB_WEBGPU_FUSED_ATTENTION=0` or {@link setFusedAttention}(false)
+ * keeps the tensor formula.
+ *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -21,6 +28,18 @@ import { Module } from "./module.ts";
 import { ModuleList } from "./module_list.ts";
 import { Linear } from "./linear.ts";
 import { dropout as applyDropout } from "./dropout.ts";
+import { fusedAttentionFits, fusedAttentionWebGPU } from "../engine/webgpu_attention.ts";
+
+let fusedAttention = Deno.env.get("FUSELAB_WEBGPU_FUSED_ATTENTION") !== "0";
+
+/**
+ * Turns the fused webgpu attention of {@link MultiHeadedAttention} on (the
+ * default) or off, for comparisons and tests;
+ * `FUSELAB_WEBGPU_FUSED_ATTENTION=0` turns it off from the start.
+ */
+export function setFusedAttention(on: boolean): void {
+  fusedAttention = on;
+}
 
 /** Options of {@link attention}. */
 export interface AttentionOptions {
@@ -241,6 +260,8 @@ export class MultiHeadedAttention extends Module {
    * [B, T_q, T_k] (1 = may attend). Returns [B, T_q, d].
    */
   apply(query: tf.Tensor, key: tf.Tensor, value: tf.Tensor, mask?: tf.Tensor): tf.Tensor {
+    const fused = this.#fused(query, key, value, mask);
+    if (fused) return this.linears.at(3).apply(fused.reshape([query.shape[0], -1, this.dModel]));
     const b = query.shape[0];
     const split = (i: number, x: tf.Tensor) =>
       this.linears.at(i).apply(x).reshape([b, -1, this.h, this.dK]).transpose([0, 2, 1, 3]);
@@ -266,5 +287,27 @@ export class MultiHeadedAttention extends Module {
     }
     const x = output.transpose([0, 2, 1, 3]).reshape([b, -1, this.dModel]);
     return this.linears.at(3).apply(x);
+  }
+
+  /** Whether the fused webgpu attention may replace the tensor formula in this call. */
+  #fusable(): boolean {
+    return fusedAttention && tf.getBackend() === "webgpu" && !this.#record &&
+      this.positional !== "rope" && this.positional !== "alibi" &&
+      (this.dropoutRate === 0 || !this.training);
+  }
+
+  /**
+   * The heads' attention [B, T_q, h, d_k] by the fused webgpu programs, from
+   * the projections reshaped to [B, T, h, d_k]; null where they do not apply.
+   */
+  #fused(query: tf.Tensor, key: tf.Tensor, value: tf.Tensor, mask?: tf.Tensor): tf.Tensor | null {
+    const [b, tq] = query.shape, tk = key.shape[1]!;
+    if (!this.#fusable() || !fusedAttentionFits(b, tq, tk, this.h, this.dK, mask)) return null;
+    const heads = (i: number, x: tf.Tensor) =>
+      this.linears.at(i).apply(x).reshape([b, -1, this.h, this.dK]);
+    const q = heads(0, query), k = heads(1, key), v = heads(2, value);
+    const out = fusedAttentionWebGPU(q, k, v, mask);
+    if (!out) tf.dispose([q, k, v]); // not float32: the tensor formula starts again
+    return out;
   }
 }
