@@ -8,7 +8,8 @@
  * Forward: one workgroup a row; μ and σ by workgroup sums, then y; writes y
  * and the row's (μ, σ) for the backward pass.
  * Backward: one workgroup a row sums g = ∂y·a and g·(x − μ) and writes ∂x;
- * then one thread a column sums over the rows and writes ∂a and ∂b.
+ * then one thread a column sums over the rows and writes ∂a and ∂b (over
+ * chunks of 4096 rows, summed afterwards, when there are more).
  *
  * @module
  */
@@ -104,7 +105,14 @@ const BACKWARD_X = `${HEADER}
   }
 `;
 
-/** ∂a and ∂b, one thread a column. Bindings: X, S, DY, DA, DB. */
+/**
+ * Rows a thread sums for ∂a and ∂b. Long loops are cut into chunks summed
+ * afterwards: Mesa's llvmpipe silently ends a shader invocation's loops after
+ * 65,535 iterations.
+ */
+const CHUNK = 4096;
+
+/** ∂a and ∂b over chunks of rows, one thread a column and chunk. Bindings: X, S, DY, DA, DB. */
 const BACKWARD_AB = `
   struct Uniforms { n : i32, rows : i32, eps : f32, };
   @group(0) @binding(0) var<storage, read> X : array<f32>;
@@ -117,15 +125,16 @@ const BACKWARD_AB = `
   fn main(@builtin(global_invocation_id) id : vec3<u32>) {
     let j = i32(id.x);
     if (j >= u.n) { return; }
+    let first = i32(id.y) * ${CHUNK};
     var da = 0.0;
     var db = 0.0;
-    for (var r = 0; r < u.rows; r++) {
+    for (var r = first; r < min(u.rows, first + ${CHUNK}); r++) {
       let i = r * u.n + j;
       da += DY[i] * ((X[i] - S[2 * r]) / (S[2 * r + 1] + u.eps));
       db += DY[i];
     }
-    DA[j] = da;
-    DB[j] = db;
+    DA[i32(id.y) * u.n + j] = da;
+    DB[i32(id.y) * u.n + j] = db;
   }
 `;
 
@@ -178,15 +187,12 @@ export function fusedLayerNormWebGPU(
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sx, sa, ss] = saved;
         const [dx] = run("fuselab_layernorm_dx", BACKWARD_X, [sx, sa, ss, dy], [sx.shape], byRow);
-        const columns: [number, number, number] = [Math.ceil(n / WG), 1, 1];
-        const [da, db] = run(
-          "fuselab_layernorm_dadb",
-          BACKWARD_AB,
-          [sx, ss, dy],
-          [[n], [n]],
-          columns,
-        );
-        return [dx, da, db];
+        const chunks = Math.ceil(rows / CHUNK);
+        const grid: [number, number, number] = [Math.ceil(n / WG), chunks, 1];
+        const shapes = [[chunks, n], [chunks, n]];
+        const parts = run("fuselab_layernorm_dadb", BACKWARD_AB, [sx, ss, dy], shapes, grid);
+        // Reshaping shares the data (no dispatch); more chunks are summed by TF.js.
+        return [dx, ...parts.map((p) => chunks === 1 ? p.reshape([n]) : p.sum(0))];
       },
     };
   });

@@ -110,6 +110,12 @@ Deno.test({
       assert.equal(dispatchCounters().rawDispatches - d0, 4, "one dispatch forward, two backward");
       assert.equal(tf.memory().numTensors, before, "no tensor left behind");
     }
+    // More rows than one thread sums for ∂a and ∂b (chunks of 4096, then summed).
+    const tall = [9000, 16];
+    await selectBackend("cpu");
+    const tallRef = await run(tall, "formula");
+    await selectBackend("webgpu");
+    close(await run(tall, fusedLayerNormWebGPU), tallRef, `webgpu [${tall}]`);
     // Constant rows (σ = 0) give finite gradients.
     const x = tf.ones([3, 70]), a = tf.ones([70]), b = tf.zeros([70]);
     const g = tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(fusedLayerNormWebGPU(xi, a, b, 1e-6)!, xi)))(
