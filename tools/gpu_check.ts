@@ -24,6 +24,7 @@
 import { BackendUnavailableError, describeBackend, selectBackend } from "../lib/engine/backend.ts";
 import { checkWebGPU, probeWebGPU, webgpuStats } from "../lib/engine/webgpu.ts";
 import { distinctCalls, recordKernels, sweepKernels } from "../lib/engine/webgpu_sweep.ts";
+import { dispatchCounters } from "../lib/engine/webgpu_dispatch.ts";
 import {
   BENCH_DEFAULTS,
   BenchModel,
@@ -143,6 +144,8 @@ interface BenchRun {
   pipelinedMs: number;
   losses: number[];
   params: number;
+  /** Dispatches a step (counted by the uniform arena; 0 when it is off). */
+  dispatches: number;
 }
 
 async function benchSteps(o: BenchOptions, warmup: number, steps: number): Promise<BenchRun> {
@@ -152,14 +155,17 @@ async function benchSteps(o: BenchOptions, warmup: number, steps: number): Promi
     if (!Number.isFinite(loss)) throw new Error(`bench step ${i}: loss ${loss}`);
     losses.push(loss);
   };
+  let d0 = 0;
   try {
     for (let i = 0; i < warmup + steps; i++) {
+      if (i === warmup) d0 = dispatchCounters().arenaDispatches;
       const t0 = performance.now();
       const loss = await model.step();
       const dt = performance.now() - t0;
       check(loss, i);
       if (i >= warmup) ms.push(dt);
     }
+    const dispatches = (dispatchCounters().arenaDispatches - d0) / Math.max(1, steps);
     // Pipelined: step i+1 is recorded and submitted while step i's loss is read.
     const t0 = performance.now();
     let pending = model.issue();
@@ -170,7 +176,7 @@ async function benchSteps(o: BenchOptions, warmup: number, steps: number): Promi
     }
     check(await pending, warmup + 2 * steps - 1);
     const pipelinedMs = (performance.now() - t0) / Math.max(1, steps);
-    return { ms, pipelinedMs, losses, params: model.parameterCount() };
+    return { ms, pipelinedMs, losses, params: model.parameterCount(), dispatches };
   } finally {
     model.dispose();
   }
@@ -290,15 +296,16 @@ export async function main(argv: string[]): Promise<number> {
       `${o.layers} encoder layers, seq ${o.seq}, batch ${o.batch}, dropout ${o.dropout}; ` +
       `forward + backward + Adam, ${a.warmup} warm-up + ${a.steps} timed steps`,
   );
-  let stepMs = NaN, pipeMs = NaN;
+  let stepMs = NaN, pipeMs = NaN, dispatches = NaN;
   try {
     const g = await benchSteps(o, a.warmup, a.steps);
     stepMs = median(g.ms);
     pipeMs = g.pipelinedMs;
+    dispatches = g.dispatches;
     console.log(
       `  webgpu: ${g.params} parameters, step ms ${g.ms.map(fmt).join(" ")} → median ` +
         `${fmt(stepMs)}; pipelined ${fmt(pipeMs)} ms a step; loss ${g.losses[0].toFixed(3)} → ` +
-        `${g.losses.at(-1)!.toFixed(3)}`,
+        `${g.losses.at(-1)!.toFixed(3)}; ${fmt(g.dispatches)} dispatches a step`,
     );
     summary.webgpu = {
       step_ms: g.ms,
@@ -306,6 +313,7 @@ export async function main(argv: string[]): Promise<number> {
       pipelined_step_ms: pipeMs,
       losses: g.losses,
       params: g.params,
+      dispatches: g.dispatches,
     };
   } catch (e) {
     console.log(`  webgpu bench failed: ${(e as Error).message}`);
@@ -354,7 +362,7 @@ export async function main(argv: string[]): Promise<number> {
   const device = probe.name.replace(/\s+/g, "_");
   const line = `gpu-check: device=${device} parity=${par.ok ? "ok" : "fail"} step_ms=${
     fmt(stepMs)
-  } pipelined_ms=${fmt(pipeMs)}${tail}`;
+  } pipelined_ms=${fmt(pipeMs)} dispatches=${fmt(dispatches)}${tail}`;
   if (a.json) await Deno.writeTextFile(a.json, JSON.stringify({ ...summary, line }, null, 2));
   console.log(line);
   return par.ok && Number.isFinite(stepMs) ? 0 : 1;

@@ -181,7 +181,8 @@ export const BENCH_DEFAULTS: BenchOptions = {
 /**
  * The bench model: token embeddings and sinusoidal positions, a pre-norm
  * Transformer encoder and the generator (linear + log-softmax), trained to
- * predict each token's successor (NLL) with Adam. `step()` runs
+ * predict each token's successor (NLL, computed as the cross-entropy of the
+ * generator's logits) with Adam. `step()` runs
  * forward + backward + Adam and returns the loss (read, so the GPU work is done).
  */
 export class BenchModel {
@@ -247,9 +248,9 @@ export class BenchModel {
     const { value, grads } = tf.variableGrads(() =>
       tf.tidy(() => {
         const h = this.encoder.apply(this.pos.apply(this.embed.apply(x)));
-        const logp = this.generator.apply(h).reshape([B * T, V]);
-        const picked = tf.mul(logp, tf.oneHot(y.reshape([-1]), V));
-        return tf.neg(tf.div(tf.sum(picked), B * T)) as tf.Scalar;
+        // NLL of the generator's log-softmax, as one fused cross-entropy on its logits.
+        const logits = this.generator.proj.apply(h).reshape([B * T, V]);
+        return crossEntropy(logits, y.reshape([-1]));
       }), this.params.map(([, v]) => v));
     const named: Record<string, tf.Tensor> = {};
     this.params.forEach(([n, v]) => (named[n] = grads[v.name]));
