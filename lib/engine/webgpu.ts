@@ -483,6 +483,8 @@ async function makeBackend(): Promise<tf.KernelBackend> {
       maxBufferSize: limits.maxBufferSize,
       maxComputeWorkgroupSizeX: limits.maxComputeWorkgroupSizeX,
       maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
+      // fuselab's Adam binds four buffers a parameter, as many parameters a dispatch as allowed.
+      maxStorageBuffersPerShaderStage: limits.maxStorageBuffersPerShaderStage,
     },
   });
   guardDevice(device);

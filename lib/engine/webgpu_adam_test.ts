@@ -56,13 +56,16 @@ async function run(backend: "cpu" | "webgpu", weightDecay: number, fused: boolea
 for (const weightDecay of [0, 0.1]) {
   Deno.test({
     name:
-      `webgpu Adam in place (one dispatch a parameter) matches the tensor formula on cpu, λ=${weightDecay}`,
+      `webgpu Adam in place (parameters grouped into dispatches) matches the tensor formula on cpu, λ=${weightDecay}`,
     ignore: !probe.ok,
     fn: async () => {
       const ref = await run("cpu", weightDecay, true);
       const before = webgpuAdamCounts();
+      const d0 = dispatchCounters().rawDispatches;
       const got = await run("webgpu", weightDecay, true);
       const after = webgpuAdamCounts();
+      // Sizes 15 and 7 (one float a thread) share a dispatch; 32 (four) has its own.
+      assert.equal(dispatchCounters().rawDispatches - d0, 2 * 5, "two dispatches a step");
       assert.equal(after.inPlace - before.inPlace, 15, "every update ran in place");
       assert.equal(after.declined, before.declined);
       const formula = await run("webgpu", weightDecay, false);
@@ -103,7 +106,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "webgpu Adam compiles its shader once, records one dispatch a parameter",
+  name: "webgpu Adam compiles its shader once, records one dispatch for one parameter",
   ignore: !probe.ok,
   fn: async () => {
     await selectBackend("webgpu");
@@ -116,7 +119,7 @@ Deno.test({
     await p.data();
     const adamKeys = () => rawPipelineKeys(device).filter((k) => k.startsWith("fuselab_adam"));
     const compiled = adamKeys();
-    assert.ok(compiled.includes("fuselab_adam_4_plain"), compiled.join(", "));
+    assert.ok(compiled.includes("fuselab_adam_4_plain_16"), compiled.join(", "));
     const before = dispatchCounters().rawDispatches;
     for (let i = 0; i < 5; i++) adam.apply({ p: g }, 0.1);
     await p.data();

@@ -8,7 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { fusedAdamUpdate } from "../engine/accel/fused_adam.ts";
-import { webgpuAdamInPlace } from "../engine/webgpu_adam.ts";
+import { webgpuAdamInPlaceAll } from "../engine/webgpu_adam.ts";
 
 /** Adam hyper-parameters. */
 export interface AdamOptions {
@@ -19,8 +19,8 @@ export interface AdamOptions {
   weightDecay?: number;
   /**
    * Update each parameter in one pass over the wasm heap when the backend is
-   * wasm (bit-for-bit the tensor formula), or in place in three dispatches on
-   * webgpu (default true). Elsewhere the tensor formula runs regardless.
+   * wasm (bit-for-bit the tensor formula), or in place on webgpu, many
+   * parameters a dispatch (default true). Elsewhere the tensor formula runs regardless.
    */
   fused?: boolean;
 }
@@ -61,34 +61,39 @@ export class Adam {
     const b1 = this.beta1, b2 = this.beta2;
     const c1 = 1 - Math.pow(b1, this.step);
     const c2 = 1 - Math.pow(b2, this.step);
+    const k = {
+      beta1: b1,
+      beta2: b2,
+      c1,
+      c2,
+      epsilon: this.epsilon,
+      lr,
+      weightDecay: this.weightDecay,
+    };
+    const slots = this.params.filter(([n]) => grads[n]).map(([n, p]) => ({
+      p,
+      g: grads[n],
+      m: this.#m.get(n)!,
+      v: this.#v.get(n)!,
+    }));
+    // On webgpu: many parameters a dispatch, in place.
+    const done = this.fused ? webgpuAdamInPlaceAll(slots, k) : slots.map(() => false);
     tf.tidy(() => {
-      for (const [n, p] of this.params) {
-        const g = grads[n];
-        if (!g) continue;
-        const m = this.#m.get(n)!, v = this.#v.get(n)!;
-        const k = {
-          beta1: b1,
-          beta2: b2,
-          c1,
-          c2,
-          epsilon: this.epsilon,
-          lr,
-          weightDecay: this.weightDecay,
-        };
-        if (this.fused && webgpuAdamInPlace(p, g, m, v, k)) continue;
+      slots.forEach(({ p, g, m, v }, i) => {
+        if (done[i]) return;
         const fused = this.fused && fusedAdamUpdate(p, g, m, v, k);
         if (fused) {
           p.assign(fused[0]);
           m.assign(fused[1]);
           v.assign(fused[2]);
-          continue;
+          return;
         }
         m.assign(m.mul(b1).add(g.mul(1 - b1)));
         v.assign(v.mul(b2).add(g.square().mul(1 - b2)));
         const update = m.div(c1).div(v.div(c2).sqrt().add(this.epsilon)).mul(lr);
         const decayed = this.weightDecay ? p.mul(1 - lr * this.weightDecay) : p;
         p.assign(decayed.sub(update));
-      }
+      });
     });
   }
 
