@@ -11,10 +11,12 @@ import { activate, addBias, type FusedActivation, isRowVector } from "./epilogue
 import { f32, heapAddress, offsetOf, type WasmBackend, type WasmKernelArgs } from "./heap.ts";
 import { type MatMulPlan, planMatMul } from "./matmul_plan.ts";
 import { CBLAS, type OpenBlas } from "./openblas.ts";
+import { splitBatchedGemm } from "./gemm_worker.ts";
 
 /**
  * Writes `beta·C + op(A)·op(B)` into the already allocated `out` for every
- * product of `plan`. Allocates nothing.
+ * product of `plan`. Allocates nothing. Batches of small products are split
+ * with the helper thread where that pays (`gemm_worker.ts`).
  */
 function gemmAll(
   blas: OpenBlas,
@@ -37,22 +39,25 @@ function gemmAll(
   const pa = base + offsetOf(backend, a);
   const pb = base + offsetOf(backend, b);
   const pc = base + offsetOf(backend, out);
-  const ta = transposeA ? CBLAS.Trans : CBLAS.NoTrans;
-  const tb = transposeB ? CBLAS.Trans : CBLAS.NoTrans;
+  const transA = transposeA ? CBLAS.Trans : CBLAS.NoTrans;
+  const transB = transposeB ? CBLAS.Trans : CBLAS.NoTrans;
   const lda = transposeA ? M : K, ldb = transposeB ? K : N;
   const sgemm = blas.fn.cblas_sgemm;
   // One shared right-hand matrix and an untransposed, unbroadcast A: fold the
   // batch into the rows (the Linear layer's [batch·seq, in] · W^T).
   if (plan.bBatch === 1 && !transposeA && plan.aIndex === null) {
-    sgemm(CBLAS.RowMajor, ta, tb, batch * M, N, K, 1, pa, lda, pb, ldb, beta, pc, N);
+    sgemm(CBLAS.RowMajor, transA, transB, batch * M, N, K, 1, pa, lda, pb, ldb, beta, pc, N);
     return;
   }
   const sa = M * K * 4, sb = K * N * 4, sc = M * N * 4;
-  const ai = plan.aIndex, bi = plan.bIndex;
+  const { aIndex, bIndex } = plan;
+  const job = { pa, pb, pc, M, N, K, transA, transB, lda, ldb, sa, sb, sc, beta, batch };
+  // Many small products: part of them on the helper thread, where that pays.
+  if (splitBatchedGemm({ ...job, aIndex, bIndex }, sgemm)) return;
   for (let i = 0; i < batch; i++) {
-    const oa = pa + (ai ? ai[i] : i) * sa;
-    const ob = pb + (bi ? bi[i] : i) * sb;
-    sgemm(CBLAS.RowMajor, ta, tb, M, N, K, 1, oa, lda, ob, ldb, beta, pc + i * sc, N);
+    const oa = pa + (aIndex ? aIndex[i] : i) * sa;
+    const ob = pb + (bIndex ? bIndex[i] : i) * sb;
+    sgemm(CBLAS.RowMajor, transA, transB, M, N, K, 1, oa, lda, ob, ldb, beta, pc + i * sc, N);
   }
 }
 

@@ -6,7 +6,9 @@
  * place, `Sum` over leading/trailing axes by `cblas_sgemv`, 2-D `Transpose`
  * by `cblas_somatcopy`, `Identity` by data sharing, and `Tile` and `GatherV2`
  * by block copies. Everything else is the stock wasm backend (with the
- * correctness fixes of `../wasm_kernels.ts`). See docs/performance.md.
+ * correctness fixes of `../wasm_kernels.ts`). Optionally, batches of small
+ * products are split with a helper thread (`gemm_worker.ts`, off by default).
+ * See docs/performance.md.
  *
  * @module
  */
@@ -19,12 +21,19 @@ import { blasSum } from "./sum.ts";
 import { tileKernel } from "./tile.ts";
 import { transposeKernel } from "./transpose.ts";
 import { gatherKernel } from "./gather.ts";
+import { startBatchWorker, stopBatchWorker } from "./gemm_worker.ts";
 
 export { loadOpenBlas, type OpenBlas, openBlasCandidates } from "./openblas.ts";
 export { planMatMul } from "./matmul_plan.ts";
 export { tileInto } from "./tile.ts";
 export { type AdamStepConstants, fusedAdamUpdate } from "./fused_adam.ts";
 export { type AdamSimd, adamSimdFor, adamSimdModule } from "./adam_simd.ts";
+export {
+  batchWorkerReady,
+  type BatchWorkerStats,
+  batchWorkerStats,
+  setBatchWorker,
+} from "./gemm_worker.ts";
 
 /** Result of trying to install the OpenBLAS kernels. */
 export interface BlasInstall {
@@ -92,22 +101,26 @@ export function installBlasKernels(opts: BlasOptions = {}): Promise<BlasInstall>
   replaceKernel("Sum", blasSum(blas, currentKernel("Sum")));
   replaceKernel("Transpose", transposeKernel(currentKernel("Transpose"), blas));
   replaceKernel("GatherV2", gatherKernel(currentKernel("GatherV2")));
+  // A helper thread for batches of small products (OpenBLAS runs each on one thread).
+  const batchWorker = startBatchWorker(blas.path, blas.threads());
   const result: BlasInstall = {
     ok: true,
     why: `wasm with OpenBLAS kernels (${blas.path}, ${blas.threads()} threads)`,
-    details: { openblas: blas.config, blasThreads: String(blas.threads()) },
+    details: { openblas: blas.config, blasThreads: String(blas.threads()), batchWorker },
   };
   installed = { blas, mark, result };
   return Promise.resolve(result);
 }
 
 /**
- * Puts the wasm backend's previous kernels back (plain wasm again). Tensors
- * stay valid; OpenBLAS stays loaded for a later install.
+ * Puts the wasm backend's previous kernels back (plain wasm again) and stops
+ * the batched-product helper thread. Tensors stay valid; OpenBLAS stays loaded
+ * for a later install.
  */
 export function uninstallBlasKernels(): void {
   if (!installed) return;
   restoreKernels(installed.mark);
+  stopBatchWorker();
   installed = undefined;
 }
 
