@@ -246,3 +246,18 @@ export function rawDispatch(backend: AnyBackend, spec: RawDispatchSpec): void {
     backend.submitQueue();
   }
 }
+
+/**
+ * {@link rawDispatch} of a module whose bindings are `inputs` and then fresh
+ * float32 outputs of `shapes`; returns the outputs as tensors.
+ */
+export function rawDispatchOutputs(
+  backend: AnyBackend,
+  spec: Omit<RawDispatchSpec, "tensors">,
+  inputs: tf.Tensor[],
+  shapes: number[][],
+): tf.Tensor[] {
+  const outs = shapes.map((s) => backend.makeTensorInfo(s, "float32"));
+  rawDispatch(backend, { ...spec, tensors: [...inputs, ...outs] });
+  return outs.map((o) => tf.engine().makeTensorFromTensorInfo(o));
+}

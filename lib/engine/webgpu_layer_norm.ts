@@ -15,7 +15,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { layerNormApplies } from "./accel/layer_norm.ts";
-import { rawDispatch } from "./webgpu_dispatch.ts";
+import { rawDispatchOutputs } from "./webgpu_dispatch.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyBackend = any;
@@ -167,11 +167,7 @@ export function fusedLayerNormWebGPU(
     inputs: tf.Tensor[],
     shapes: number[][],
     workgroups: [number, number, number],
-  ): tf.Tensor[] => {
-    const outs = shapes.map((s) => backend.makeTensorInfo(s, "float32"));
-    rawDispatch(backend, { key, code, tensors: [...inputs, ...outs], uniforms, workgroups });
-    return outs.map((o) => tf.engine().makeTensorFromTensorInfo(o));
-  };
+  ) => rawDispatchOutputs(backend, { key, code, uniforms, workgroups }, inputs, shapes);
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xi, ai, bi, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
     const [y, stats] = run(

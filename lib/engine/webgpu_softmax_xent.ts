@@ -16,7 +16,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { rawDispatch } from "./webgpu_dispatch.ts";
+import { rawDispatchOutputs } from "./webgpu_dispatch.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyBackend = any;
@@ -154,11 +154,7 @@ export function softmaxCrossEntropyWebGPU(
     inputs: tf.Tensor[],
     shapes: number[][],
     workgroups: [number, number, number],
-  ): tf.Tensor[] => {
-    const outs = shapes.map((s) => backend.makeTensorInfo(s, "float32"));
-    rawDispatch(backend, { key, code, tensors: [...inputs, ...outs], uniforms, workgroups });
-    return outs.map((o) => tf.engine().makeTensorFromTensorInfo(o));
-  };
+  ) => rawDispatchOutputs(backend, { key, code, uniforms, workgroups }, inputs, shapes);
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [z, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
     const [lse, perRow] = run("fuselab_xent_rows", ROWS, [z, labels], [[rows], [rows]], grid(rows));

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import type { BlasFunctions } from "./openblas.ts";
 
 /** Slots of the control block (`Int32Array` indices). */
 export const SLOT = {
@@ -92,22 +93,7 @@ export function jobViews(sab: SharedArrayBuffer): JobBuffer {
 }
 
 /** The `cblas_sgemm` signature the loop calls (addresses as numbers). */
-export type Sgemm = (
-  order: number,
-  transA: number,
-  transB: number,
-  m: number,
-  n: number,
-  k: number,
-  alpha: number,
-  a: number,
-  lda: number,
-  b: number,
-  ldb: number,
-  beta: number,
-  c: number,
-  ldc: number,
-) => void;
+export type Sgemm = BlasFunctions["cblas_sgemm"];
 
 /** `CblasRowMajor`. */
 const ROW_MAJOR = 101;
