@@ -20,6 +20,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { columnSumKernel } from "./webgpu_column_sum.ts";
 import { patchShader } from "./webgpu_shader_fix.ts";
 import { installUniformArena } from "./webgpu_dispatch.ts";
 
@@ -512,6 +513,11 @@ async function install(): Promise<void> {
       throw e;
     }
   }, -1);
+  const sum = tf.getKernel("Sum", "webgpu");
+  if (sum) {
+    tf.unregisterKernel("Sum", "webgpu");
+    tf.registerKernel({ ...sum, kernelFunc: columnSumKernel(sum.kernelFunc) });
+  }
   tagKernels();
   installed = true;
 }
