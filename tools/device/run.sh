@@ -10,7 +10,8 @@ log "gpu-check"
 timeout 150 deno run --cached-only -A tools/gpu_check.ts --cpu-steps 3 --json "$OUT/gpu_check.json" 2>&1 |
   tee "$OUT/gpu_check.log" | tail -9
 log "WebGPU tests"
-timeout 90 deno test --no-check --cached-only -A lib/nn/layer_norm_test.ts lib/engine/webgpu*_test.ts \
+timeout 120 deno test --no-check --cached-only -A lib/nn/layer_norm_test.ts lib/nn/*webgpu*_test.ts \
+  lib/engine/webgpu*_test.ts \
   >"$OUT/tests.log" 2>&1
 log "tests exit $?"
 tail -2 "$OUT/tests.log"
