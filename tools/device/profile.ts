@@ -5,6 +5,12 @@
  * by timers (the wrapped step is slower; compare its parts, not its total).
  *
  *   deno run -A tools/device/profile.ts [--batch N] [--seq N] [--backend webgpu]
+ *   deno run -A tools/device/profile.ts --record-only [--steps N]
+ *
+ * `--record-only` measures the CPU side alone, on any adapter: every dispatch
+ * is recorded with an empty grid (the GPU computes nothing, so a software
+ * adapter does not compete for the CPU) and each step's recording time, less
+ * the time inside `queue.submit`, is printed (the losses are meaningless).
  *
  * On an H200 this showed that each dispatch costs about 80 µs of JavaScript
  * and WebGPU calls (docs/gpu.md, "Making it fast").
@@ -28,6 +34,10 @@ if (!Deno.env.get("XDG_RUNTIME_DIR")) Deno.env.set("XDG_RUNTIME_DIR", Deno.makeT
 await selectBackend(flag("--backend", "webgpu") as BackendName);
 
 const model = new BenchModel({ ...BENCH_DEFAULTS, batch, seq });
+if (Deno.args.includes("--record-only")) {
+  await recordOnly(Number(flag("--steps", "11")));
+  Deno.exit(0);
+}
 for (let i = 0; i < 3; i++) await model.step();
 let t0 = performance.now();
 await model.step();
@@ -105,3 +115,43 @@ console.log(
 console.log(rows(stats, ""));
 console.log(rows(kernels, "kernel "));
 model.dispose();
+
+/** Median and minimum CPU-side recording time of a step with every dispatch emptied. */
+async function recordOnly(steps: number): Promise<void> {
+  const backend = tf.backend() as unknown as { device: Timed; queue: Timed };
+  const device = backend.device, queue = backend.queue;
+  const encoder = device.createCommandEncoder.bind(device);
+  device.createCommandEncoder = (desc?: unknown) => {
+    const enc = encoder(desc) as Timed;
+    const begin = enc.beginComputePass.bind(enc);
+    enc.beginComputePass = (d?: unknown) => {
+      const pass = begin(d) as Timed;
+      pass.dispatchWorkgroups = () => {};
+      return pass;
+    };
+    return enc;
+  };
+  let inSubmit = 0;
+  const submit = queue.submit.bind(queue);
+  queue.submit = (buffers: unknown) => {
+    const s = performance.now();
+    const r = submit(buffers);
+    inSubmit += performance.now() - s;
+    return r;
+  };
+  for (let i = 0; i < 2; i++) await model.step();
+  const ms: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    inSubmit = 0;
+    const s = performance.now();
+    const pending = model.issue();
+    ms.push(performance.now() - s - inSubmit);
+    await pending;
+  }
+  ms.sort((a, b) => a - b);
+  console.log(
+    `${tf.getBackend()}, batch ${batch}, seq ${seq}: recording a step (CPU side, submit excluded) ` +
+      `median ${ms[ms.length >> 1].toFixed(1)} ms, min ${ms[0].toFixed(1)} ms over ${steps} steps`,
+  );
+  model.dispose();
+}
