@@ -21,6 +21,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { columnSumKernel } from "./webgpu_column_sum.ts";
+import { installBindGroupCache } from "./webgpu_bind_groups.ts";
 import { patchShader } from "./webgpu_shader_fix.ts";
 import { installUniformArena } from "./webgpu_dispatch.ts";
 
@@ -342,6 +343,7 @@ function guardBackend(backend: AnyBackend): void {
   };
   installQueueUploads(backend);
   installUniformArena(backend);
+  installBindGroupCache(backend);
   const read = backend.read.bind(backend);
   backend.read = async (dataId: object) => {
     const values = await read(dataId);
