@@ -163,6 +163,17 @@ Deno.test("positional encodings: sinusoid table values, learned-table error past
   const t = new PositionalEncoding(4, 0, new Rng(1)).table(3);
   close(t[0], [0, 1, 0, 1], 1e-7, "pos 0");
   close(t[2], [Math.sin(2), Math.cos(2), Math.sin(0.02), Math.cos(0.02)], 1e-6, "pos 2");
+  // apply adds PE[:T] for each length in turn (the last length's table is kept between calls).
+  const pe = new PositionalEncoding(4, 0, new Rng(1));
+  for (const len of [3, 2, 3, 5]) {
+    const y = pe.apply(tf.zeros([2, len, 4]));
+    const want = new PositionalEncoding(4, 0, new Rng(1)).table(len);
+    const got = y.arraySync() as number[][][];
+    for (const b of [0, 1]) {
+      got[b].forEach((row, p) => close(row, want[p], 1e-7, `T=${len} pos ${p}`));
+    }
+    y.dispose();
+  }
   const l = new LearnedPositionalEncoding(32, 4, new Rng(1));
   assert.throws(
     () => l.apply(tf.zeros([1, 40, 4])),
