@@ -144,6 +144,21 @@ def main():
         pending = loss.detach()
     losses.append(pending.item())
     pipelined = (time.perf_counter() - t0) * 1000 / max(1, a.steps)
+    # Steady: the losses kept on the device and read once at the end, as a
+    # training loop that reads them only when it logs (gpu-check's "steady").
+    sync()
+    t0 = time.perf_counter()
+    kept = []
+    for i in range(a.steps):
+        ids = torch.randint(0, a.vocab, (a.batch, a.seq + 1), device=dev)
+        logp = model(ids[:, :-1])
+        loss = F.nll_loss(logp.reshape(-1, a.vocab), ids[:, 1:].reshape(-1))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        kept.append(loss.detach())
+    losses.extend(torch.stack(kept).tolist())
+    steady = (time.perf_counter() - t0) * 1000 / max(1, a.steps)
     name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu"
     params = sum(p.numel() for p in model.parameters())
     print(f"torch {torch.__version__} on {name}: step ms {' '.join(f'{x:.2f}' for x in ms)}")
@@ -152,6 +167,7 @@ def main():
         "torch": torch.__version__,
         "step_ms": statistics.median(ms),
         "pipelined_step_ms": pipelined,
+        "steady_step_ms": steady,
         "steps_ms": ms,
         "params": params,
         "loss_first": losses[0],

@@ -240,6 +240,16 @@ export class BenchModel {
    * read is in flight (Deno resolves GPU reads about every 11 ms).
    */
   issue(lr = 1e-3): Promise<number> {
+    const value = this.record(lr);
+    return value.data().then((d) => d[0], (e) => Promise.reject(e)).finally(() => value.dispose());
+  }
+
+  /**
+   * Records one training step and returns its loss as a tensor, unread (the
+   * caller disposes it): a loop that reads losses only now and then, as a
+   * training loop logging every few steps does, never waits for the GPU.
+   */
+  record(lr = 1e-3): tf.Scalar {
     const { batch: B, seq: T, vocab: V } = this.o;
     const ids = new Int32Array(B * (T + 1));
     for (let i = 0; i < ids.length; i++) ids[i] = this.#rng.int(0, V);
@@ -256,7 +266,7 @@ export class BenchModel {
     this.params.forEach(([n, v]) => (named[n] = grads[v.name]));
     this.adam.apply(named, lr);
     tf.dispose([all, x, y, grads]);
-    return value.data().then((d) => d[0], (e) => Promise.reject(e)).finally(() => value.dispose());
+    return value;
   }
 
   /** Frees the weights and the optimiser state. */
