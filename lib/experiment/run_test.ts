@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { main } from "../cli/exp.ts";
 import { loadCheckpoint } from "../train/checkpoint.ts";
+import { clipGlobalNorm, clipGlobalNormOnDevice, setDeferredLossReads } from "../train/loop.ts";
 import { appendLines, countLines, truncateLines } from "./atomic.ts";
 import type { StatusRecord } from "./results.ts";
 import { WORKER_PERMISSIONS } from "./sweep.ts";
@@ -159,6 +160,47 @@ Deno.test("runner: a NaN loss marks the run diverged with its step, and the swee
   assert.match(bad.error ?? "", /training loss became NaN at step 3 \(epoch 1/);
   assert.equal((await status(dirs[1])).state, "done");
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("runner: losses read only when logging (as on webgpu) give the same lines and the same divergence step", async () => {
+  const body = `  name: "deferred",
+  task: { name: "dummy_linear" },
+  train: { epochs: 3, lr: { schedule: "constant", value: 0.05 }, logEvery: 3 },
+  axes: { "task.nanAtStep": [5, 1000] },`;
+  const lines: Record<string, unknown>[][][] = [];
+  const errors: (string | undefined)[] = [];
+  for (const deferred of [false, true]) {
+    setDeferredLossReads(deferred);
+    try {
+      const { dir, file, results } = await experiment(body);
+      assert.equal(await exp(file, "--results", results), 0);
+      const { dirs } = await plan(file, results);
+      lines.push(await Promise.all(dirs.map(metrics)));
+      errors.push((await status(dirs[0])).error);
+      assert.equal((await status(dirs[0])).state, "diverged");
+      assert.equal((await status(dirs[1])).state, "done");
+      await Deno.remove(dir, { recursive: true });
+    } finally {
+      setDeferredLossReads(undefined);
+    }
+  }
+  assert.match(errors[1] ?? "", /training loss became NaN at step 5 \(epoch /);
+  assert.equal(errors[1], errors[0], "the same step, epoch and rate");
+  assert.deepEqual(lines[1], lines[0], "the same metrics lines, logged losses included");
+});
+
+Deno.test("clipGlobalNormOnDevice scales like clipGlobalNorm without reading the norm", async () => {
+  const make = () => ({ a: tf.tensor([3, 4]), b: tf.tensor([[12]]), c: tf.tensor([0.5]) });
+  for (const maxNorm of [1, 100]) {
+    const host = make(), dev = make();
+    await clipGlobalNorm(host, maxNorm);
+    clipGlobalNormOnDevice(dev, maxNorm);
+    for (const k of ["a", "b", "c"] as const) {
+      const h = Array.from(await host[k].data()), d = Array.from(await dev[k].data());
+      h.forEach((x, i) => assert.ok(Math.abs(x - d[i]) <= 1e-6 * Math.max(1, Math.abs(x)), `${k}`));
+    }
+    tf.dispose([...Object.values(host), ...Object.values(dev)]);
+  }
 });
 
 Deno.test("runner: failed runs are kept unless --retry-failed; --force restarts a run", async () => {

@@ -8,6 +8,12 @@
  * requests through callbacks (see `lib/experiment/run.ts`). It can start at
  * any epoch boundary, which is how a run resumes.
  *
+ * On the webgpu backend it reads its losses only when it logs (at most 32
+ * steps apart, and before every evaluation, checkpoint and end), all at once,
+ * and clips gradients on the device: in Deno every GPU read waits for the
+ * device and then at least 10 ms. The lines it writes are the same; a
+ * non-finite loss is reported at its own step, found up to 32 steps later.
+ *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -113,6 +119,63 @@ export async function clipGlobalNorm(
   return norm;
 }
 
+/**
+ * {@link clipGlobalNorm} without reading the norm: the scale
+ * maxNorm / (‖g‖ + 1e-6) where ‖g‖ > maxNorm, else 1, computed and applied on
+ * the device (for loops that do not wait for the GPU every step).
+ */
+export function clipGlobalNormOnDevice(grads: Record<string, tf.Tensor>, maxNorm: number): void {
+  const names = Object.keys(grads);
+  if (!names.length) return;
+  const scale = tf.tidy(() => {
+    const norm = tf.sqrt(tf.sum(tf.stack(names.map((n) => tf.sum(tf.square(grads[n]))))));
+    return tf.where(
+      tf.greater(norm, maxNorm),
+      tf.div(maxNorm, tf.add(norm, 1e-6)),
+      tf.onesLike(norm),
+    );
+  });
+  for (const n of names) {
+    const g = grads[n];
+    grads[n] = tf.mul(g, scale);
+    g.dispose();
+  }
+  scale.dispose();
+}
+
+const deferredEnv = Deno.env.get("FUSELAB_DEFERRED_LOSS_READS");
+let deferredReads: boolean | undefined = deferredEnv === undefined
+  ? undefined
+  : deferredEnv !== "0";
+
+/**
+ * Whether {@link trainLoop} reads its losses only when it logs (at most
+ * {@link MAX_UNREAD_LOSSES} steps apart) instead of after every step: `true`,
+ * `false`, or `undefined` for the default, which defers on the webgpu backend
+ * (each read there waits for the GPU and then at least 10 ms in Deno) and
+ * reads every step elsewhere. `FUSELAB_DEFERRED_LOSS_READS=1` or `=0` sets it
+ * from the start.
+ */
+export function setDeferredLossReads(on: boolean | undefined): void {
+  deferredReads = on;
+}
+
+/** The most steps whose losses wait unread: a non-finite loss is found within this many steps. */
+export const MAX_UNREAD_LOSSES = 32;
+
+function defersLossReads(): boolean {
+  return deferredReads ?? tf.getBackend() === "webgpu";
+}
+
+/** A recorded step whose loss has not been read yet. */
+interface UnreadLoss {
+  /** 1-based optimizer step, its epoch index and learning rate. */
+  step: number;
+  epoch: number;
+  rate: number;
+  value: tf.Tensor;
+}
+
 function round(x: number, digits = 6): number {
   return Number.isFinite(x) ? Number(x.toPrecision(digits)) : x;
 }
@@ -134,6 +197,35 @@ export async function trainLoop(opts: LoopOptions): Promise<LoopResult> {
   let attemptItems = 0, attemptStepSeconds = 0;
   let winLoss = 0, winSteps = 0, winItems = 0, winStart = performance.now();
   let lastLoss: number | undefined;
+  const defer = defersLossReads();
+  const unread: UnreadLoss[] = [];
+
+  const divergedAt = (loss: number, at: number, ep: number, rate: number) =>
+    `training loss became ${loss} at step ${at} (epoch ${ep + 1}, lr ${round(rate, 4)})`;
+
+  /**
+   * Reads the unread losses at once (one wait for the GPU) into the logging
+   * window; returns the message of the first non-finite one, if any.
+   */
+  const readLosses = async (): Promise<string | undefined> => {
+    if (!unread.length) return undefined;
+    const r0 = performance.now();
+    const items = unread.splice(0);
+    const stacked = tf.stack(items.map((u) => u.value));
+    const values = await stacked.data();
+    tf.dispose([stacked, ...items.map((u) => u.value)]);
+    attemptStepSeconds += (performance.now() - r0) / 1000;
+    for (const [i, u] of items.entries()) {
+      if (!Number.isFinite(values[i])) {
+        step = u.step - 1;
+        epoch = u.epoch;
+        return divergedAt(values[i], u.step, u.epoch, u.rate);
+      }
+      winLoss += values[i];
+      winSteps++;
+    }
+    return undefined;
+  };
 
   const line = (split: MetricsLine["split"], values: Record<string, number>, ep: number) =>
     opts.emit({ step, epoch: round(ep), split, time: round(elapsed(), 4), ...values });
@@ -176,28 +268,36 @@ export async function trainLoop(opts: LoopOptions): Promise<LoopResult> {
       const { value, grads: byVarName } = tf.variableGrads(() => task.loss(batch), vars);
       const grads: Record<string, tf.Tensor> = {};
       for (const [vn, g] of Object.entries(byVarName)) grads[names.get(vn) ?? vn] = g;
-      const loss = (await value.data())[0];
-      value.dispose();
-      if (!Number.isFinite(loss)) {
-        for (const g of Object.values(grads)) g.dispose();
-        return result(
-          "diverged",
-          `training loss became ${loss} at step ${step + 1} (epoch ${epoch + 1}, lr ${
-            round(rate, 4)
-          })`,
-        );
+      let loss = NaN;
+      if (defer) {
+        unread.push({ step: step + 1, epoch, rate, value });
+        if (t.gradClip > 0) clipGlobalNormOnDevice(grads, t.gradClip);
+      } else {
+        loss = (await value.data())[0];
+        value.dispose();
+        if (!Number.isFinite(loss)) {
+          for (const g of Object.values(grads)) g.dispose();
+          return result("diverged", divergedAt(loss, step + 1, epoch, rate));
+        }
+        if (t.gradClip > 0) await clipGlobalNorm(grads, t.gradClip);
       }
-      if (t.gradClip > 0) await clipGlobalNorm(grads, t.gradClip);
       adam.apply(grads, rate);
       for (const g of Object.values(grads)) g.dispose();
       step++;
       const items = task.batchSize(batch);
       attemptItems += items;
       attemptStepSeconds += (performance.now() - s0) / 1000;
-      winLoss += loss;
-      winSteps++;
+      if (!defer) {
+        winLoss += loss;
+        winSteps++;
+      }
       winItems += items;
-      if (step % t.logEvery === 0 || step === total) {
+      const logNow = step % t.logEvery === 0 || step === total;
+      if (defer && (logNow || unread.length >= MAX_UNREAD_LOSSES)) {
+        const diverged = await readLosses();
+        if (diverged) return result("diverged", diverged);
+      }
+      if (logNow) {
         const secs = (performance.now() - winStart) / 1000;
         lastLoss = winLoss / winSteps;
         const itemsPerS = secs > 0 ? winItems / secs : 0;
@@ -216,7 +316,7 @@ export async function trainLoop(opts: LoopOptions): Promise<LoopResult> {
         totalSteps: total,
         epoch: step / spe,
         epochs: t.epochs,
-        loss: lastLoss ?? loss,
+        loss: lastLoss ?? (defer ? undefined : loss),
         itemsPerS: attemptStepSeconds > 0 ? attemptItems / attemptStepSeconds : undefined,
         etaS: perStep * (total - step),
       });
@@ -226,6 +326,9 @@ export async function trainLoop(opts: LoopOptions): Promise<LoopResult> {
         break;
       }
     }
+    // Every loss is read before an evaluation, a checkpoint or the end.
+    const diverged = await readLosses();
+    if (diverged) return result("diverged", diverged);
     if (!completed) break;
     epoch++;
     // The last epoch is evaluated by the final evaluation below.

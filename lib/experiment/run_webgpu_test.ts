@@ -1,0 +1,66 @@
+/**
+ * The runner on the webgpu backend, where the training loop reads its losses
+ * only when it logs and clips gradients on the device: the same metrics lines
+ * as on cpu.
+ */
+import assert from "node:assert/strict";
+import { main } from "../cli/exp.ts";
+import { probeWebGPU } from "../engine/webgpu.ts";
+import { loadExperiment } from "./validate.ts";
+
+if (!Deno.env.get("XDG_RUNTIME_DIR")) Deno.env.set("XDG_RUNTIME_DIR", Deno.makeTempDirSync());
+const probe = await probeWebGPU();
+if (!probe.ok) console.log(`SKIP runner-on-webgpu test: ${probe.why}`);
+
+const DUMMY = new URL("./testdata/dummy_task.ts", import.meta.url).href;
+const SCHEMA = new URL("./schema.ts", import.meta.url).href;
+
+Deno.test({
+  name: "runner on webgpu: losses read when logging, clipping on the device, same lines as cpu",
+  ignore: !probe.ok,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "fuselab-webgpu-run-" });
+    const file = `${dir}/exp.ts`;
+    await Deno.writeTextFile(
+      file,
+      `import { defineExperiment } from "${SCHEMA}";
+import { dummyTask } from "${DUMMY}";
+export const tasks = [dummyTask];
+export default defineExperiment({
+  name: "webgpu_run",
+  task: { name: "dummy_linear" },
+  train: { epochs: 3, lr: { schedule: "constant", value: 0.05 }, logEvery: 3, gradClip: 1 },
+  axes: { backend: ["webgpu", "cpu"] },
+});
+`,
+    );
+    const log = console.log;
+    console.log = () => {};
+    try {
+      assert.equal(await main([file, "--results", `${dir}/results`, "--plain", "--no-report"]), 0);
+    } finally {
+      console.log = log;
+    }
+    const loaded = await loadExperiment(file, { resultsRoot: `${dir}/results` });
+    const [gpu, cpu] = await Promise.all(loaded.plan.runs.map(async (r) => {
+      const text = await Deno.readTextFile(`${loaded.experimentDir}/runs/${r.id}/metrics.jsonl`);
+      return text.trim().split("\n").map((l) => {
+        const { time: _t, itemsPerS: _i, ...rest } = JSON.parse(l);
+        return rest as Record<string, number | string>;
+      });
+    }));
+    assert.equal(gpu.length, cpu.length);
+    assert.ok(gpu.some((l) => l.split === "train"), "training lines were logged");
+    gpu.forEach((l, i) => {
+      for (const [k, v] of Object.entries(cpu[i])) {
+        if (typeof v === "number") {
+          assert.ok(
+            Math.abs((l[k] as number) - v) <= 1e-4 * Math.max(1, Math.abs(v)),
+            `line ${i} ${k}`,
+          );
+        } else assert.equal(l[k], v);
+      }
+    });
+    await Deno.remove(dir, { recursive: true });
+  },
+});
