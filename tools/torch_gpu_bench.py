@@ -113,15 +113,21 @@ def main():
     model = BenchModel(a.vocab, a.d_model, a.heads, a.d_ff, a.layers, a.dropout).to(dev)
     model.train()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.98), eps=1e-9)
-    ms, losses = [], []
-    for i in range(a.warmup + a.steps):
-        ids = torch.randint(0, a.vocab, (a.batch, a.seq + 1), device=dev)
-        t0 = time.perf_counter()
+
+    def train_step(ids):
+        """Forward, backward and Adam on one batch; returns the loss, unread."""
         logp = model(ids[:, :-1])
         loss = F.nll_loss(logp.reshape(-1, a.vocab), ids[:, 1:].reshape(-1))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        return loss
+
+    ms, losses = [], []
+    for i in range(a.warmup + a.steps):
+        ids = torch.randint(0, a.vocab, (a.batch, a.seq + 1), device=dev)
+        t0 = time.perf_counter()
+        loss = train_step(ids)
         losses.append(loss.item())  # waits for the GPU
         if i >= a.warmup:
             ms.append((time.perf_counter() - t0) * 1000)
@@ -134,11 +140,7 @@ def main():
     pending = None
     for i in range(a.steps):
         ids = torch.randint(0, a.vocab, (a.batch, a.seq + 1), device=dev)
-        logp = model(ids[:, :-1])
-        loss = F.nll_loss(logp.reshape(-1, a.vocab), ids[:, 1:].reshape(-1))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        loss = train_step(ids)
         if pending is not None:
             losses.append(pending.item())
         pending = loss.detach()
@@ -151,11 +153,7 @@ def main():
     kept = []
     for i in range(a.steps):
         ids = torch.randint(0, a.vocab, (a.batch, a.seq + 1), device=dev)
-        logp = model(ids[:, :-1])
-        loss = F.nll_loss(logp.reshape(-1, a.vocab), ids[:, 1:].reshape(-1))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        loss = train_step(ids)
         kept.append(loss.detach())
     losses.extend(torch.stack(kept).tolist())
     steady = (time.perf_counter() - t0) * 1000 / max(1, a.steps)

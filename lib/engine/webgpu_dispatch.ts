@@ -261,3 +261,44 @@ export function rawDispatchOutputs(
   rawDispatch(backend, { ...spec, tensors: [...inputs, ...outs] });
   return outs.map((o) => tf.engine().makeTensorFromTensorInfo(o));
 }
+
+/**
+ * WGSL of `fn name(v : f32, t : u32) -> f32`: the workgroup's reduction of v
+ * with `combine` (e.g. a sum or a max) over `size` threads (a power of two),
+ * t the thread's local index. Every thread calls it and gets the result.
+ */
+export function wgslWorkgroupReduce(
+  name: string,
+  size: number,
+  combine: (a: string, b: string) => string,
+): string {
+  return `
+  var<workgroup> ${name}Part : array<f32, ${size}>;
+  fn ${name}(v : f32, t : u32) -> f32 {
+    ${name}Part[t] = v;
+    workgroupBarrier();
+    for (var s = ${size / 2}u; s > 0u; s = s >> 1u) {
+      if (t < s) { ${name}Part[t] = ${combine(`${name}Part[t]`, `${name}Part[t + s]`)}; }
+      workgroupBarrier();
+    }
+    let r = ${name}Part[0];
+    workgroupBarrier();
+    return r;
+  }`;
+}
+
+/**
+ * A recorder of WGSL modules that share `uniforms`:
+ * `(key, code, inputs, shapes, workgroups)` → the fresh outputs, as
+ * {@link rawDispatchOutputs}.
+ */
+export function rawRecorder(backend: AnyBackend, uniforms: UniformField[]) {
+  return (
+    key: string,
+    code: string,
+    inputs: tf.Tensor[],
+    shapes: number[][],
+    workgroups: [number, number, number],
+  ): tf.Tensor[] =>
+    rawDispatchOutputs(backend, { key, code, uniforms, workgroups }, inputs, shapes);
+}

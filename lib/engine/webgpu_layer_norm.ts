@@ -15,7 +15,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { layerNormApplies } from "./accel/layer_norm.ts";
-import { rawDispatchOutputs } from "./webgpu_dispatch.ts";
+import { rawRecorder, wgslWorkgroupReduce } from "./webgpu_dispatch.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyBackend = any;
@@ -28,20 +28,7 @@ const MAX_X = 65535;
 const HEADER = `
   struct Uniforms { n : i32, rows : i32, eps : f32, };
   const WG : u32 = ${WG}u;
-  var<workgroup> part : array<f32, ${WG}>;
-
-  /** The workgroup's sum of v (every thread calls it, every thread gets it). */
-  fn total(v : f32, t : u32) -> f32 {
-    part[t] = v;
-    workgroupBarrier();
-    for (var s = WG / 2u; s > 0u; s = s >> 1u) {
-      if (t < s) { part[t] = part[t] + part[t + s]; }
-      workgroupBarrier();
-    }
-    let sum = part[0];
-    workgroupBarrier();
-    return sum;
-  }
+  ${wgslWorkgroupReduce("total", WG, (a, b) => `${a} + ${b}`)}
 `;
 
 const ROW_MAIN = `@compute @workgroup_size(${WG})
@@ -161,13 +148,7 @@ export function fusedLayerNormWebGPU(
   ];
   const byRow: [number, number, number] = [Math.min(rows, MAX_X), Math.ceil(rows / MAX_X), 1];
   /** Records `code` over `inputs` into fresh outputs of `shapes`, returned as tensors. */
-  const run = (
-    key: string,
-    code: string,
-    inputs: tf.Tensor[],
-    shapes: number[][],
-    workgroups: [number, number, number],
-  ) => rawDispatchOutputs(backend, { key, code, uniforms, workgroups }, inputs, shapes);
+  const run = rawRecorder(backend, uniforms);
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xi, ai, bi, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
     const [y, stats] = run(

@@ -16,7 +16,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { rawDispatchOutputs } from "./webgpu_dispatch.ts";
+import { rawRecorder, wgslWorkgroupReduce } from "./webgpu_dispatch.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyBackend = any;
@@ -28,23 +28,6 @@ const MAX_X = 65535;
 
 const UNIFORMS = `struct Uniforms { c : i32, rows : i32, scale : f32, };`;
 
-/** A workgroup reduction of one f32 with `op` ("+" or "max"), over `size` threads. */
-function reduction(name: string, size: number, combine: (a: string, b: string) => string): string {
-  return `
-  var<workgroup> ${name}Part : array<f32, ${size}>;
-  fn ${name}(v : f32, t : u32) -> f32 {
-    ${name}Part[t] = v;
-    workgroupBarrier();
-    for (var s = ${size / 2}u; s > 0u; s = s >> 1u) {
-      if (t < s) { ${name}Part[t] = ${combine(`${name}Part[t]`, `${name}Part[t + s]`)}; }
-      workgroupBarrier();
-    }
-    let r = ${name}Part[0];
-    workgroupBarrier();
-    return r;
-  }`;
-}
-
 /** lse and loss of each row. Bindings: Z, Y, LSE, LOSS. */
 const ROWS = `${UNIFORMS}
   @group(0) @binding(0) var<storage, read> Z : array<f32>;
@@ -52,8 +35,8 @@ const ROWS = `${UNIFORMS}
   @group(0) @binding(2) var<storage, read_write> LSE : array<f32>;
   @group(0) @binding(3) var<storage, read_write> LOSS : array<f32>;
   @group(0) @binding(4) var<uniform> u : Uniforms;
-  ${reduction("rowMax", WG, (a, b) => `max(${a}, ${b})`)}
-  ${reduction("rowSum", WG, (a, b) => `${a} + ${b}`)}
+  ${wgslWorkgroupReduce("rowMax", WG, (a, b) => `max(${a}, ${b})`)}
+  ${wgslWorkgroupReduce("rowSum", WG, (a, b) => `${a} + ${b}`)}
   @compute @workgroup_size(${WG})
   fn main(@builtin(workgroup_id) wg : vec3<u32>, @builtin(local_invocation_id) lid : vec3<u32>) {
     let r = i32(wg.x + wg.y * ${MAX_X}u);
@@ -79,7 +62,7 @@ const TOTAL = `${UNIFORMS}
   @group(0) @binding(0) var<storage, read> LOSS : array<f32>;
   @group(0) @binding(1) var<storage, read_write> OUT : array<f32>;
   @group(0) @binding(2) var<uniform> u : Uniforms;
-  ${reduction("allSum", SUM_WG, (a, b) => `${a} + ${b}`)}
+  ${wgslWorkgroupReduce("allSum", SUM_WG, (a, b) => `${a} + ${b}`)}
   @compute @workgroup_size(${SUM_WG})
   fn main(@builtin(local_invocation_id) lid : vec3<u32>) {
     var s = 0.0;
@@ -148,13 +131,7 @@ export function softmaxCrossEntropyWebGPU(
     { type: "float32", data: [scale] },
   ];
   /** Records `code` over `inputs` into fresh float32 outputs of `shapes`. */
-  const run = (
-    key: string,
-    code: string,
-    inputs: tf.Tensor[],
-    shapes: number[][],
-    workgroups: [number, number, number],
-  ) => rawDispatchOutputs(backend, { key, code, uniforms, workgroups }, inputs, shapes);
+  const run = rawRecorder(backend, uniforms);
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [z, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
     const [lse, perRow] = run("fuselab_xent_rows", ROWS, [z, labels], [[rows], [rows]], grid(rows));
