@@ -4,11 +4,12 @@
  * TF.js's own `Sum` transposes first whenever the reduced axes are not the
  * last ones, so each such sum cost two dispatches (13 a bench step).
  *
- * One thread a column adds its rows in order (coalesced: neighbouring threads
- * read neighbouring columns). Rows come in chunks of 4096 a thread (Mesa's
- * llvmpipe silently ends a shader invocation's loops after 65,535
- * iterations); with more than one chunk the chunks' sums are summed the same
- * way. Every other `Sum` goes to TF.js's kernel.
+ * A workgroup takes 16 columns and 16 row lanes per column, so that a GPU
+ * has many threads at work and each a short loop ({@link columnSumsMain}).
+ * Rows come in chunks of 4096 (Mesa's llvmpipe silently ends a shader
+ * invocation's loops after 65,535 iterations); with more than one chunk the
+ * chunks' sums are summed the same way. Every other `Sum` goes to TF.js's
+ * kernel.
  *
  * @module
  */
@@ -18,23 +19,70 @@ import { rawDispatch } from "./webgpu_dispatch.ts";
 // deno-lint-ignore no-explicit-any
 type AnyBackend = any;
 
-const WG = 64;
-const CHUNK = 4096;
+/** Columns of a workgroup tile, and the row lanes that share each column. */
+const TILE_COLS = 16;
+const TILE_LANES = 16;
+/** Rows of one chunk (the grid's y): Mesa's llvmpipe ends a shader's loops after 65,535 iterations. */
+export const COLUMN_CHUNK = 4096;
+
+/**
+ * WGSL `main` for sums over rows of [rows, n] data, one per column and
+ * chunk of {@link COLUMN_CHUNK} rows: a workgroup takes 16 columns, and 16
+ * row lanes per column add every 16th row of the chunk (neighbouring threads
+ * read neighbouring columns), then the lanes' sums are added in the
+ * workgroup. `terms[k]` is the WGSL of sum k's term at element `i` of row
+ * `r`; sum k of chunk c, column j is written to `outs[k][c · n + j]`. The
+ * module declares the bindings and a uniform `u` with `n` and `rows`.
+ */
+export function columnSumsMain(terms: string[], outs: string[]): string {
+  const parts = terms.map((_, k) =>
+    `var<workgroup> part${k} : array<f32, ${TILE_COLS * TILE_LANES}>;`
+  );
+  const sums = terms.map((_, k) => `var s${k} = 0.0;`).join(" ");
+  return `
+  ${parts.join(" ")}
+  @compute @workgroup_size(${TILE_COLS}, ${TILE_LANES})
+  fn main(@builtin(workgroup_id) wg : vec3<u32>, @builtin(local_invocation_id) lid : vec3<u32>) {
+    let j = i32(wg.x) * ${TILE_COLS} + i32(lid.x);
+    let first = i32(wg.y) * ${COLUMN_CHUNK};
+    let last = min(u.rows, first + ${COLUMN_CHUNK});
+    ${sums}
+    if (j < u.n) {
+      for (var r = first + i32(lid.y); r < last; r += ${TILE_LANES}) {
+        let i = r * u.n + j;
+        ${terms.map((t, k) => `s${k} += ${t};`).join(" ")}
+      }
+    }
+    let at = lid.y * ${TILE_COLS}u + lid.x;
+    ${terms.map((_, k) => `part${k}[at] = s${k};`).join(" ")}
+    workgroupBarrier();
+    for (var half = ${TILE_LANES / 2}u; half > 0u; half = half >> 1u) {
+      if (lid.y < half) {
+        ${
+    terms.map((_, k) => `part${k}[at] = part${k}[at] + part${k}[at + half * ${TILE_COLS}u];`).join(
+      " ",
+    )
+  }
+      }
+      workgroupBarrier();
+    }
+    if (lid.y == 0u && j < u.n) {
+      ${outs.map((o, k) => `${o}[i32(wg.y) * u.n + j] = part${k}[lid.x];`).join(" ")}
+    }
+  }`;
+}
+
+/** The grid of {@link columnSumsMain} over [rows, n]: column tiles by chunks of rows. */
+export function columnSumsGrid(rows: number, n: number): [number, number, number] {
+  return [Math.ceil(n / TILE_COLS), Math.ceil(rows / COLUMN_CHUNK), 1];
+}
 
 const COLUMNS = `
   struct Uniforms { n : i32, rows : i32, };
   @group(0) @binding(0) var<storage, read> X : array<f32>;
   @group(0) @binding(1) var<storage, read_write> Y : array<f32>;
   @group(0) @binding(2) var<uniform> u : Uniforms;
-  @compute @workgroup_size(${WG})
-  fn main(@builtin(global_invocation_id) id : vec3<u32>) {
-    let j = i32(id.x);
-    if (j >= u.n) { return; }
-    let first = i32(id.y) * ${CHUNK};
-    var s = 0.0;
-    for (var r = first; r < min(u.rows, first + ${CHUNK}); r++) { s += X[r * u.n + j]; }
-    Y[i32(id.y) * u.n + j] = s;
-  }
+  ${columnSumsMain(["X[i]"], ["Y"])}
 `;
 
 let on = Deno.env.get("FUSELAB_WEBGPU_COLUMN_SUM") !== "0";
@@ -67,14 +115,14 @@ function columnSums(
   n: number,
   shape: number[],
 ) {
-  const chunks = Math.ceil(rows / CHUNK);
+  const chunks = Math.ceil(rows / COLUMN_CHUNK);
   const out = backend.makeTensorInfo(chunks === 1 ? shape : [chunks, n], "float32");
   rawDispatch(backend, {
     key: "fuselab_column_sum",
     code: COLUMNS,
     tensors: [x, out],
     uniforms: [{ type: "int32", data: [n] }, { type: "int32", data: [rows] }],
-    workgroups: [Math.ceil(n / WG), chunks, 1],
+    workgroups: columnSumsGrid(rows, n),
   });
   return { out, chunks };
 }

@@ -8,14 +8,15 @@
  * Forward: one workgroup a row; μ and σ by workgroup sums, then y; writes y
  * and the row's (μ, σ) for the backward pass.
  * Backward: one workgroup a row sums g = ∂y·a and g·(x − μ) and writes ∂x;
- * then one thread a column sums over the rows and writes ∂a and ∂b (over
- * chunks of 4096 rows, summed afterwards, when there are more).
+ * then ∂a and ∂b are summed over the rows as the column sums are
+ * (`webgpu_column_sum.ts`; chunks of 4096 rows summed afterwards).
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import { layerNormApplies } from "./accel/layer_norm.ts";
 import { rawRecorder, wgslWorkgroupReduce } from "./webgpu_dispatch.ts";
+import { columnSumsGrid, columnSumsMain } from "./webgpu_column_sum.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyBackend = any;
@@ -92,14 +93,7 @@ const BACKWARD_X = `${HEADER}
   }
 `;
 
-/**
- * Rows a thread sums for ∂a and ∂b. Long loops are cut into chunks summed
- * afterwards: Mesa's llvmpipe silently ends a shader invocation's loops after
- * 65,535 iterations.
- */
-const CHUNK = 4096;
-
-/** ∂a and ∂b over chunks of rows, one thread a column and chunk. Bindings: X, S, DY, DA, DB. */
+/** ∂a and ∂b: sums over the rows (chunks of them), as the column sums do. Bindings: X, S, DY, DA, DB. */
 const BACKWARD_AB = `
   struct Uniforms { n : i32, rows : i32, eps : f32, };
   @group(0) @binding(0) var<storage, read> X : array<f32>;
@@ -108,21 +102,7 @@ const BACKWARD_AB = `
   @group(0) @binding(3) var<storage, read_write> DA : array<f32>;
   @group(0) @binding(4) var<storage, read_write> DB : array<f32>;
   @group(0) @binding(5) var<uniform> u : Uniforms;
-  @compute @workgroup_size(${WG})
-  fn main(@builtin(global_invocation_id) id : vec3<u32>) {
-    let j = i32(id.x);
-    if (j >= u.n) { return; }
-    let first = i32(id.y) * ${CHUNK};
-    var da = 0.0;
-    var db = 0.0;
-    for (var r = first; r < min(u.rows, first + ${CHUNK}); r++) {
-      let i = r * u.n + j;
-      da += DY[i] * ((X[i] - S[2 * r]) / (S[2 * r + 1] + u.eps));
-      db += DY[i];
-    }
-    DA[i32(id.y) * u.n + j] = da;
-    DB[i32(id.y) * u.n + j] = db;
-  }
+  ${columnSumsMain(["DY[i] * ((X[i] - S[2 * r]) / (S[2 * r + 1] + u.eps))", "DY[i]"], ["DA", "DB"])}
 `;
 
 /**
@@ -164,8 +144,8 @@ export function fusedLayerNormWebGPU(
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sx, sa, ss] = saved;
         const [dx] = run("fuselab_layernorm_dx", BACKWARD_X, [sx, sa, ss, dy], [sx.shape], byRow);
-        const chunks = Math.ceil(rows / CHUNK);
-        const grid: [number, number, number] = [Math.ceil(n / WG), chunks, 1];
+        const grid = columnSumsGrid(rows, n);
+        const chunks = grid[1];
         const shapes = [[chunks, n], [chunks, n]];
         const parts = run("fuselab_layernorm_dadb", BACKWARD_AB, [sx, ss, dy], shapes, grid);
         // Reshaping shares the data (no dispatch); more chunks are summed by TF.js.
