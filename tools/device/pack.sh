@@ -41,7 +41,8 @@ tar cf - -T "$list" | xz -T0 -6 > "$OUTDIR/nm.tar.xz"
 rm -f "$trace" "$list"
 
 echo "OpenBLAS and what it links"
-blas=$(ldconfig -p | awk '/libopenblas.so.0 /{print $NF; exit}')
+# (awk reads to the end: an early exit would break the pipe, and pipefail would stop the script)
+blas=$(ldconfig -p | awk '/libopenblas.so.0 / && !found {print $NF; found = 1}')
 if [ -n "$blas" ]; then
   for so in "$blas" $(ldd "$blas" | awk '/gfortran|quadmath/{print $3}'); do
     xz -6 -c "$(readlink -f "$so")" > "$OUTDIR/lib/$(basename "$so").xz"
