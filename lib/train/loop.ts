@@ -197,6 +197,8 @@ export async function trainLoop(opts: LoopOptions): Promise<LoopResult> {
   let attemptItems = 0, attemptStepSeconds = 0;
   let winLoss = 0, winSteps = 0, winItems = 0, winStart = performance.now();
   let lastLoss: number | undefined;
+  /** The last loss read (every step's when reads are not deferred). */
+  let latestLoss: number | undefined;
   const defer = defersLossReads();
   const unread: UnreadLoss[] = [];
 
@@ -209,12 +211,10 @@ export async function trainLoop(opts: LoopOptions): Promise<LoopResult> {
    */
   const readLosses = async (): Promise<string | undefined> => {
     if (!unread.length) return undefined;
-    const r0 = performance.now();
     const items = unread.splice(0);
-    const stacked = tf.stack(items.map((u) => u.value));
-    const values = await stacked.data();
-    tf.dispose([stacked, ...items.map((u) => u.value)]);
-    attemptStepSeconds += (performance.now() - r0) / 1000;
+    const all = items.length === 1 ? items[0].value : tf.stack(items.map((u) => u.value));
+    const values = await all.data();
+    tf.dispose([...new Set([all, ...items.map((u) => u.value)])]);
     for (const [i, u] of items.entries()) {
       if (!Number.isFinite(values[i])) {
         step = u.step - 1;
@@ -223,6 +223,7 @@ export async function trainLoop(opts: LoopOptions): Promise<LoopResult> {
       }
       winLoss += values[i];
       winSteps++;
+      latestLoss = values[i];
     }
     return undefined;
   };
@@ -268,35 +269,31 @@ export async function trainLoop(opts: LoopOptions): Promise<LoopResult> {
       const { value, grads: byVarName } = tf.variableGrads(() => task.loss(batch), vars);
       const grads: Record<string, tf.Tensor> = {};
       for (const [vn, g] of Object.entries(byVarName)) grads[names.get(vn) ?? vn] = g;
-      let loss = NaN;
-      if (defer) {
-        unread.push({ step: step + 1, epoch, rate, value });
-        if (t.gradClip > 0) clipGlobalNormOnDevice(grads, t.gradClip);
-      } else {
-        loss = (await value.data())[0];
-        value.dispose();
-        if (!Number.isFinite(loss)) {
+      unread.push({ step: step + 1, epoch, rate, value });
+      if (!defer) {
+        // Read now: a non-finite loss stops training before this step's update.
+        const diverged = await readLosses();
+        if (diverged) {
           for (const g of Object.values(grads)) g.dispose();
-          return result("diverged", divergedAt(loss, step + 1, epoch, rate));
+          return result("diverged", diverged);
         }
-        if (t.gradClip > 0) await clipGlobalNorm(grads, t.gradClip);
+      }
+      if (t.gradClip > 0) {
+        if (defer) clipGlobalNormOnDevice(grads, t.gradClip);
+        else await clipGlobalNorm(grads, t.gradClip);
       }
       adam.apply(grads, rate);
       for (const g of Object.values(grads)) g.dispose();
       step++;
       const items = task.batchSize(batch);
       attemptItems += items;
-      attemptStepSeconds += (performance.now() - s0) / 1000;
-      if (!defer) {
-        winLoss += loss;
-        winSteps++;
-      }
       winItems += items;
       const logNow = step % t.logEvery === 0 || step === total;
-      if (defer && (logNow || unread.length >= MAX_UNREAD_LOSSES)) {
+      if (logNow || unread.length >= MAX_UNREAD_LOSSES) {
         const diverged = await readLosses();
         if (diverged) return result("diverged", diverged);
       }
+      attemptStepSeconds += (performance.now() - s0) / 1000;
       if (logNow) {
         const secs = (performance.now() - winStart) / 1000;
         lastLoss = winLoss / winSteps;
@@ -316,7 +313,7 @@ export async function trainLoop(opts: LoopOptions): Promise<LoopResult> {
         totalSteps: total,
         epoch: step / spe,
         epochs: t.epochs,
-        loss: lastLoss ?? (defer ? undefined : loss),
+        loss: lastLoss ?? latestLoss,
         itemsPerS: attemptStepSeconds > 0 ? attemptItems / attemptStepSeconds : undefined,
         etaS: perStep * (total - step),
       });
@@ -327,7 +324,9 @@ export async function trainLoop(opts: LoopOptions): Promise<LoopResult> {
       }
     }
     // Every loss is read before an evaluation, a checkpoint or the end.
+    const r0 = performance.now();
     const diverged = await readLosses();
+    attemptStepSeconds += (performance.now() - r0) / 1000;
     if (diverged) return result("diverged", diverged);
     if (!completed) break;
     epoch++;
