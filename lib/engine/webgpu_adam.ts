@@ -30,14 +30,12 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { AdamStepConstants } from "./accel/fused_adam.ts";
-import { rawDispatch } from "./webgpu_dispatch.ts";
+import { GRID_X, rawDispatch, wrappedGrid } from "./webgpu_dispatch.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyBackend = any;
 
 const WORKGROUP = 128;
-/** Workgroups along x before the grid wraps into y (WebGPU's guaranteed limit). */
-const MAX_X = 65535;
 
 /** One parameter's update: the variable, its gradient and its two moments. */
 export interface AdamSlot {
@@ -81,7 +79,7 @@ function adamShader(sizes: number[], components: 1 | 4, decay: boolean): string 
     @group(0) @binding(${4 * sizes.length}) var<uniform> u : Uniforms;
     @compute @workgroup_size(${WORKGROUP})
     fn main(@builtin(global_invocation_id) id : vec3<u32>) {
-      let i = i32(id.x + id.y * ${MAX_X * WORKGROUP}u);
+      let i = i32(id.x + id.y * ${GRID_X * WORKGROUP}u);
       ${branches}
     }
   `;
@@ -139,7 +137,7 @@ function dispatchGroup(
     tensors: group.flatMap(({ p, m, v, g }) => [p, m, v, g]),
     uniforms: [k.beta1, 1 - k.beta1, k.beta2, 1 - k.beta2, k.lr, k.c1, k.c2, k.epsilon]
       .concat([1 - k.lr * k.weightDecay]).map(f),
-    workgroups: [Math.min(groups, MAX_X), Math.ceil(groups / MAX_X), 1],
+    workgroups: wrappedGrid(groups),
   });
 }
 

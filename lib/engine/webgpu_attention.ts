@@ -200,14 +200,12 @@ interface Dims {
   maskI: number;
 }
 
-/** The largest number of workgroups in one dispatch dimension WebGPU guarantees. */
-const MAX_GROUPS = 65535;
 const WORKGROUP = 64;
 
 /**
  * A TF.js program for `kind` with `threads` threads (one a row; the
- * output's other elements are written by those threads), spread over a
- * second dispatch dimension when one is not enough.
+ * output's other elements are written by those threads). TF.js spreads a
+ * dispatch over more dimensions itself when one is not enough.
  */
 function attentionProgram(
   kind: Kind,
@@ -223,11 +221,9 @@ function attentionProgram(
     body: "",
     workgroup: WORKGROUP,
   });
-  const groups = Math.ceil(threads / WORKGROUP);
-  const x = Math.min(groups, MAX_GROUPS);
   return {
     ...base,
-    dispatch: [x, Math.ceil(groups / x), 1],
+    dispatch: [Math.ceil(threads / WORKGROUP), 1, 1],
     getUserCode: () => `
       ${helpers(masked)}
       fn main(index : i32) {

@@ -206,8 +206,8 @@ export function rawPipelineKeys(device: object): string[] {
  * Records one dispatch of an own WGSL module into TF.js's command stream on
  * the webgpu backend: in order with TF.js's kernels, in its current compute
  * pass, submitted with its batch. Unlike a TF.js program it may write several
- * buffers (bindings marked `write`), which lets one dispatch update a
- * parameter and both Adam moments. The tensors' buffers stay alive until the
+ * buffers (the module declares them `read_write`), which lets one dispatch
+ * update a parameter and both Adam moments. The tensors' buffers stay alive until the
  * command buffer is submitted, as TF.js's own inputs and outputs do.
  */
 export function rawDispatch(backend: AnyBackend, spec: RawDispatchSpec): void {
@@ -248,21 +248,6 @@ export function rawDispatch(backend: AnyBackend, spec: RawDispatchSpec): void {
 }
 
 /**
- * {@link rawDispatch} of a module whose bindings are `inputs` and then fresh
- * float32 outputs of `shapes`; returns the outputs as tensors.
- */
-export function rawDispatchOutputs(
-  backend: AnyBackend,
-  spec: Omit<RawDispatchSpec, "tensors">,
-  inputs: tf.Tensor[],
-  shapes: number[][],
-): tf.Tensor[] {
-  const outs = shapes.map((s) => backend.makeTensorInfo(s, "float32"));
-  rawDispatch(backend, { ...spec, tensors: [...inputs, ...outs] });
-  return outs.map((o) => tf.engine().makeTensorFromTensorInfo(o));
-}
-
-/**
  * WGSL of `fn name(v : f32, t : u32) -> f32`: the workgroup's reduction of v
  * with `combine` (e.g. a sum or a max) over `size` threads (a power of two),
  * t the thread's local index. Every thread calls it and gets the result.
@@ -289,8 +274,9 @@ export function wgslWorkgroupReduce(
 
 /**
  * A recorder of WGSL modules that share `uniforms`:
- * `(key, code, inputs, shapes, workgroups)` → the fresh outputs, as
- * {@link rawDispatchOutputs}.
+ * `(key, code, inputs, shapes, workgroups)` records {@link rawDispatch} of a
+ * module whose bindings are `inputs` and then fresh float32 outputs of
+ * `shapes`, and returns the outputs as tensors.
  */
 export function rawRecorder(backend: AnyBackend, uniforms: UniformField[]) {
   return (
@@ -299,6 +285,21 @@ export function rawRecorder(backend: AnyBackend, uniforms: UniformField[]) {
     inputs: tf.Tensor[],
     shapes: number[][],
     workgroups: [number, number, number],
-  ): tf.Tensor[] =>
-    rawDispatchOutputs(backend, { key, code, uniforms, workgroups }, inputs, shapes);
+  ): tf.Tensor[] => {
+    const outs = shapes.map((s) => backend.makeTensorInfo(s, "float32"));
+    rawDispatch(backend, { key, code, uniforms, workgroups, tensors: [...inputs, ...outs] });
+    return outs.map((o) => tf.engine().makeTensorFromTensorInfo(o));
+  };
+}
+
+/** Workgroups along x before an own module's grid wraps into y: WebGPU's guaranteed limit. */
+export const GRID_X = 65535;
+
+/**
+ * A grid of at least `groups` workgroups for {@link rawDispatch}: up to
+ * {@link GRID_X} along x, the rest along y, so the module's workgroup number
+ * is `x + y · GRID_X`.
+ */
+export function wrappedGrid(groups: number): [number, number, number] {
+  return [Math.min(groups, GRID_X), Math.ceil(groups / GRID_X), 1];
 }

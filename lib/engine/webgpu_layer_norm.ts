@@ -15,7 +15,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { layerNormApplies } from "./accel/layer_norm.ts";
-import { rawRecorder, wgslWorkgroupReduce } from "./webgpu_dispatch.ts";
+import { GRID_X, rawRecorder, wgslWorkgroupReduce, wrappedGrid } from "./webgpu_dispatch.ts";
 import { columnSumsGrid, columnSumsMain } from "./webgpu_column_sum.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -23,8 +23,6 @@ type AnyBackend = any;
 
 /** Threads of a row's workgroup. */
 const WG = 64;
-/** Workgroups along x before the grid wraps into y (WebGPU's guaranteed limit). */
-const MAX_X = 65535;
 
 const HEADER = `
   struct Uniforms { n : i32, rows : i32, eps : f32, };
@@ -34,7 +32,7 @@ const HEADER = `
 
 const ROW_MAIN = `@compute @workgroup_size(${WG})
   fn main(@builtin(workgroup_id) wg : vec3<u32>, @builtin(local_invocation_id) lid : vec3<u32>) {
-    let r = i32(wg.x + wg.y * ${MAX_X}u);
+    let r = i32(wg.x + wg.y * ${GRID_X}u);
     if (r >= u.rows) { return; }
     let t = lid.x;
     let o = r * u.n;`;
@@ -126,7 +124,7 @@ export function fusedLayerNormWebGPU(
     { type: "int32", data: [rows] },
     { type: "float32", data: [eps] },
   ];
-  const byRow: [number, number, number] = [Math.min(rows, MAX_X), Math.ceil(rows / MAX_X), 1];
+  const byRow = wrappedGrid(rows);
   /** Records `code` over `inputs` into fresh outputs of `shapes`, returned as tensors. */
   const run = rawRecorder(backend, uniforms);
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {

@@ -16,15 +16,13 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { rawRecorder, wgslWorkgroupReduce } from "./webgpu_dispatch.ts";
+import { GRID_X, rawRecorder, wgslWorkgroupReduce, wrappedGrid } from "./webgpu_dispatch.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyBackend = any;
 
 const WG = 64;
 const SUM_WG = 256;
-/** Workgroups along x before the grid wraps into y (WebGPU's guaranteed limit). */
-const MAX_X = 65535;
 
 const UNIFORMS = `struct Uniforms { c : i32, rows : i32, scale : f32, };`;
 
@@ -39,7 +37,7 @@ const ROWS = `${UNIFORMS}
   ${wgslWorkgroupReduce("rowSum", WG, (a, b) => `${a} + ${b}`)}
   @compute @workgroup_size(${WG})
   fn main(@builtin(workgroup_id) wg : vec3<u32>, @builtin(local_invocation_id) lid : vec3<u32>) {
-    let r = i32(wg.x + wg.y * ${MAX_X}u);
+    let r = i32(wg.x + wg.y * ${GRID_X}u);
     if (r >= u.rows) { return; }
     let t = lid.x;
     let o = r * u.c;
@@ -82,7 +80,7 @@ const BACKWARD = `${UNIFORMS}
   @group(0) @binding(5) var<uniform> u : Uniforms;
   @compute @workgroup_size(${SUM_WG})
   fn main(@builtin(global_invocation_id) id : vec3<u32>) {
-    let i = i32(id.x + id.y * ${MAX_X * SUM_WG}u);
+    let i = i32(id.x + id.y * ${GRID_X * SUM_WG}u);
     if (i >= u.rows * u.c) { return; }
     let r = i / u.c;
     let y = Y[r];
@@ -100,11 +98,6 @@ let fusedOn = Deno.env.get("FUSELAB_WEBGPU_FUSED_XENT") !== "0";
  */
 export function setFusedXentWebGPU(on: boolean): void {
   fusedOn = on;
-}
-
-/** A grid of at least `groups` workgroups. */
-function grid(groups: number): [number, number, number] {
-  return [Math.min(groups, MAX_X), Math.ceil(groups / MAX_X), 1];
 }
 
 /**
@@ -134,7 +127,13 @@ export function softmaxCrossEntropyWebGPU(
   const run = rawRecorder(backend, uniforms);
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [z, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
-    const [lse, perRow] = run("fuselab_xent_rows", ROWS, [z, labels], [[rows], [rows]], grid(rows));
+    const [lse, perRow] = run(
+      "fuselab_xent_rows",
+      ROWS,
+      [z, labels],
+      [[rows], [rows]],
+      wrappedGrid(rows),
+    );
     const [loss] = run("fuselab_xent_total", TOTAL, [perRow], [[]], [1, 1, 1]);
     perRow.dispose();
     save([z, lse, labels]);
@@ -143,7 +142,13 @@ export function softmaxCrossEntropyWebGPU(
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sz, slse, sy] = saved;
         const groups = Math.ceil((rows * c) / SUM_WG);
-        return run("fuselab_xent_grad", BACKWARD, [sz, sy, slse, dy], [[rows, c]], grid(groups));
+        return run(
+          "fuselab_xent_grad",
+          BACKWARD,
+          [sz, sy, slse, dy],
+          [[rows, c]],
+          wrappedGrid(groups),
+        );
       },
     };
   });
