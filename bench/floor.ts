@@ -11,6 +11,7 @@
  */
 import type { OpenBlas } from "../lib/engine/accel/openblas.ts";
 import { CBLAS } from "../lib/engine/accel/openblas.ts";
+import { nativeAddress } from "../lib/engine/accel/heap.ts";
 import type { BenchShape } from "./model.ts";
 
 /** One kind of product in a step: `count` calls of op(A)[m, k] · op(B)[k, n]. */
@@ -82,11 +83,6 @@ export interface TimedProduct extends Product {
   ms: number;
 }
 
-/** A native address of a typed array's first byte. */
-function address(a: Float32Array): number {
-  return Number(Deno.UnsafePointer.value(Deno.UnsafePointer.of(a)));
-}
-
 /**
  * Times each kind of product on `blas` at its current thread count: its
  * `count` calls back to back on the same (warm) buffers, `rounds` times after
@@ -101,7 +97,7 @@ export function timeProducts(blas: OpenBlas, products: Product[], rounds = 3): T
     const lda = p.transA ? p.m : p.k, ldb = p.transB ? p.k : p.n;
     const round = () => {
       // Addresses taken here, where a, b and c are alive for the whole round.
-      const pa = address(a), pb = address(b), pc = address(c);
+      const pa = nativeAddress(a), pb = nativeAddress(b), pc = nativeAddress(c);
       const t0 = performance.now();
       for (let i = 0; i < p.count; i++) {
         blas.fn.cblas_sgemm(CBLAS.RowMajor, ta, tb, p.m, p.n, p.k, 1, pa, lda, pb, ldb, 0, pc, p.n);

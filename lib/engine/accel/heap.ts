@@ -84,12 +84,20 @@ export function view(
 }
 
 /**
+ * The native address of a typed array's first byte, for FFI calls that take
+ * addresses. Keep the array alive (and larger than a few dozen elements, which
+ * V8 may keep on its moving heap) until the call returns.
+ */
+export function nativeAddress(a: ArrayBufferView): number {
+  return Number(Deno.UnsafePointer.value(Deno.UnsafePointer.of(a)));
+}
+
+/**
  * The native address of the start of the wasm heap, for FFI calls that take
  * addresses. Valid only until the next allocation on the backend.
  */
 export function heapAddress(backend: WasmBackend): number {
-  const p = Deno.UnsafePointer.of(backend.wasm.HEAPU8);
-  return Number(Deno.UnsafePointer.value(p));
+  return nativeAddress(backend.wasm.HEAPU8);
 }
 
 /**

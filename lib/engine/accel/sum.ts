@@ -10,7 +10,7 @@
  * @module
  */
 import type * as tf from "@tensorflow/tfjs";
-import { heapAddress, offsetOf, sizeOf, type WasmKernelArgs } from "./heap.ts";
+import { heapAddress, nativeAddress, offsetOf, sizeOf, type WasmKernelArgs } from "./heap.ts";
 import { CBLAS, type OpenBlas } from "./openblas.ts";
 
 /** Normalised, sorted, de-duplicated axes. */
@@ -47,7 +47,7 @@ export function blasSum(
     const out = args.backend.makeOutput(outShape, "float32");
     const base = heapAddress(args.backend);
     const px = base + offsetOf(args.backend, x), py = base + offsetOf(args.backend, out);
-    const p1 = Number(Deno.UnsafePointer.value(Deno.UnsafePointer.of(ones)));
+    const p1 = nativeAddress(ones);
     blas.fn.cblas_sgemv(
       CBLAS.RowMajor,
       leading ? CBLAS.Trans : CBLAS.NoTrans,
