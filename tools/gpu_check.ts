@@ -15,7 +15,8 @@
  *   gpu-check: device=<adapter> parity=<ok|fail> step_ms=<x> [cpu_step_ms=.. speedup_vs_cpu=..]
  *              [torch_step_ms=<y> ratio_vs_torch=<x/y>]
  *
- * Options: --quick (1 warm-up + 3 timed steps), --steps N, --warmup N,
+ * Options: --quick (1 warm-up + 3 timed steps), --steps N, --steady-steps N
+ * (default 32, the training loop's longest stretch between reads), --warmup N,
  * --batch N, --seq N, --dropout P, --no-cpu, --no-torch, --no-sweep,
  * --python PATH (default $FUSELAB_PYTHON or python3), --json FILE.
  *
@@ -38,6 +39,8 @@ import {
 interface Args {
   quick: boolean;
   steps: number;
+  /** Steps of the steady measure (losses read once after all of them). */
+  steadySteps: number;
   warmup: number;
   cpuSteps: number;
   bench: BenchOptions;
@@ -52,6 +55,7 @@ function parseArgs(argv: string[]): Args {
   const a: Args = {
     quick: false,
     steps: 10,
+    steadySteps: 32,
     warmup: 3,
     cpuSteps: 3,
     bench: { ...BENCH_DEFAULTS },
@@ -72,9 +76,11 @@ function parseArgs(argv: string[]): Args {
     if (f === "--quick") {
       a.quick = true;
       a.steps = 3;
+      a.steadySteps = 3;
       a.warmup = 1;
       a.cpuSteps = 1;
     } else if (f === "--steps") a.steps = num(++i, f);
+    else if (f === "--steady-steps") a.steadySteps = num(++i, f);
     else if (f === "--warmup") a.warmup = num(++i, f);
     else if (f === "--cpu-steps") a.cpuSteps = num(++i, f);
     else if (f === "--batch") a.bench.batch = num(++i, f);
@@ -87,7 +93,7 @@ function parseArgs(argv: string[]): Args {
     else if (f === "--json") a.json = argv[++i];
     else {
       throw new Error(
-        `gpu-check: unknown option "${f}"\n  fix: use --quick, --steps N, --warmup N, ` +
+        `gpu-check: unknown option "${f}"\n  fix: use --quick, --steps N, --steady-steps N, --warmup N, ` +
           `--cpu-steps N, --batch N, --seq N, --dropout P, --no-cpu, --no-torch, --no-sweep, ` +
           `--python PATH, --json FILE`,
       );
@@ -143,7 +149,7 @@ interface BenchRun {
   ms: number[];
   /** Mean step time over the timed steps issued back to back, each loss read one step late. */
   pipelinedMs: number;
-  /** Mean step time over the timed steps recorded back to back, all losses read once at the end. */
+  /** Mean step time over `steadySteps` steps recorded back to back, all losses read once at the end. */
   steadyMs: number;
   losses: number[];
   params: number;
@@ -151,7 +157,12 @@ interface BenchRun {
   dispatches: number;
 }
 
-async function benchSteps(o: BenchOptions, warmup: number, steps: number): Promise<BenchRun> {
+async function benchSteps(
+  o: BenchOptions,
+  warmup: number,
+  steps: number,
+  steadySteps = steps,
+): Promise<BenchRun> {
   const model = new BenchModel(o);
   const ms: number[] = [], losses: number[] = [];
   const check = (loss: number, i: number) => {
@@ -179,13 +190,14 @@ async function benchSteps(o: BenchOptions, warmup: number, steps: number): Promi
     }
     check(await pending, warmup + 2 * steps - 1);
     const pipelinedMs = (performance.now() - t0) / Math.max(1, steps);
-    // Steady: as a training loop that reads its losses only when it logs.
+    // Steady: as a training loop that reads its losses only when it logs
+    // (lib/train/loop.ts on webgpu: at most 32 steps apart).
     const t1 = performance.now();
     const kept: tf.Scalar[] = [];
-    for (let i = 0; i < steps; i++) kept.push(model.record());
+    for (let i = 0; i < steadySteps; i++) kept.push(model.record());
     const all = tf.stack(kept);
     const read = await all.data();
-    const steadyMs = (performance.now() - t1) / Math.max(1, steps);
+    const steadyMs = (performance.now() - t1) / Math.max(1, steadySteps);
     tf.dispose([all, ...kept]);
     read.forEach((loss, i) => check(loss, warmup + 2 * steps + i));
     return { ms, pipelinedMs, steadyMs, losses, params: model.parameterCount(), dispatches };
@@ -247,6 +259,7 @@ async function torchBench(a: Args, o: BenchOptions) {
     script,
     "--device=cuda",
     `--steps=${a.steps}`,
+    `--steady-steps=${a.steadySteps}`,
     `--warmup=${a.warmup}`,
     `--batch=${o.batch}`,
     `--seq=${o.seq}`,
@@ -311,14 +324,16 @@ export async function main(argv: string[]): Promise<number> {
   );
   let stepMs = NaN, pipeMs = NaN, steadyMs = NaN, dispatches = NaN;
   try {
-    const g = await benchSteps(o, a.warmup, a.steps);
+    const g = await benchSteps(o, a.warmup, a.steps, a.steadySteps);
     stepMs = median(g.ms);
     pipeMs = g.pipelinedMs;
     steadyMs = g.steadyMs;
     dispatches = g.dispatches;
     console.log(
       `  webgpu: ${g.params} parameters, step ms ${g.ms.map(fmt).join(" ")} → median ` +
-        `${fmt(stepMs)}; pipelined ${fmt(pipeMs)}; steady (losses read once) ${fmt(steadyMs)} ` +
+        `${fmt(stepMs)}; pipelined ${
+          fmt(pipeMs)
+        }; steady (${a.steadySteps} steps, losses read once) ${fmt(steadyMs)} ` +
         `ms a step; loss ${g.losses[0].toFixed(3)} → ` +
         `${g.losses.at(-1)!.toFixed(3)}; ${fmt(g.dispatches)} dispatches a step`,
     );

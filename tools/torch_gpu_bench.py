@@ -96,6 +96,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--device", default="cuda")
     ap.add_argument("--steps", type=int, default=10)
+    ap.add_argument("--steady-steps", type=int, default=None,
+                    help="steps of the steady measure (default: --steps)")
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--seq", type=int, default=64)
@@ -151,12 +153,13 @@ def main():
     sync()
     t0 = time.perf_counter()
     kept = []
-    for i in range(a.steps):
+    steady_steps = a.steady_steps or a.steps
+    for i in range(steady_steps):
         ids = torch.randint(0, a.vocab, (a.batch, a.seq + 1), device=dev)
         loss = train_step(ids)
         kept.append(loss.detach())
     losses.extend(torch.stack(kept).tolist())
-    steady = (time.perf_counter() - t0) * 1000 / max(1, a.steps)
+    steady = (time.perf_counter() - t0) * 1000 / max(1, steady_steps)
     name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu"
     params = sum(p.numel() for p in model.parameters())
     print(f"torch {torch.__version__} on {name}: step ms {' '.join(f'{x:.2f}' for x in ms)}")

@@ -21,6 +21,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { columnSumKernel } from "./webgpu_column_sum.ts";
+import { matMulKernel } from "./webgpu_matmul.ts";
 import { installBindGroupCache } from "./webgpu_bind_groups.ts";
 import { patchShader } from "./webgpu_shader_fix.ts";
 import { installUniformArena } from "./webgpu_dispatch.ts";
@@ -519,6 +520,12 @@ async function install(): Promise<void> {
   if (sum) {
     tf.unregisterKernel("Sum", "webgpu");
     tf.registerKernel({ ...sum, kernelFunc: columnSumKernel(sum.kernelFunc) });
+  }
+  for (const name of ["BatchMatMul", "_FusedMatMul"]) {
+    const k = tf.getKernel(name, "webgpu");
+    if (!k) continue;
+    tf.unregisterKernel(name, "webgpu");
+    tf.registerKernel({ ...k, kernelFunc: matMulKernel(k.kernelFunc) });
   }
   tagKernels();
   installed = true;

@@ -21,6 +21,15 @@
  * P is recomputed from q and k where it is needed; nothing of size T_q × T_k
  * is ever stored.
  *
+ * Each thread keeps its own rows (q, or k and v, and ∂o where it needs it)
+ * and its output row in private variables and writes the output once, at the
+ * end: the head size d is compiled into the shaders (one pipeline per d), the
+ * loops over d are unrolled here in TypeScript, and rows are bound as
+ * `vec4<f32>` when d is a multiple of 4 ({@link RowLayout}). Head sizes over
+ * {@link MAX_COMPILED_D} take shaders that read d from the uniforms and sum
+ * in the output buffer instead (slow, but without a register file's worth of
+ * variables a thread).
+ *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -40,8 +49,232 @@ const INPUTS: Record<Kind, string[]> = {
   dv: ["Q", "K", "DO", "S"],
 };
 
+/** The inputs made of rows of d floats (bound as `vec4<f32>` where {@link RowLayout} says so). */
+const ROW_INPUTS = new Set(["Q", "K", "V", "O", "DO"]);
+
 const UNIFORMS = "tq : i32, tk : i32, h : i32, d : i32, rows : i32, maskB : i32, maskI : i32, " +
   "sqrtD : f32,";
+
+/**
+ * The largest head size compiled into the shaders. Beyond it a thread's rows
+ * (three of d floats in ∂q and ∂k) would far outgrow a GPU thread's registers.
+ */
+const MAX_COMPILED_D = 128;
+
+/**
+ * WGSL helpers shared by the programs: the offset of a row, with `stride`
+ * shader array elements a row, and `attKeep`, which depends on whether there
+ * is a mask.
+ */
+function helpers(masked: boolean, stride: string): string {
+  const keep = masked
+    ? "return f32(M[b * uniforms.maskB + i * uniforms.maskI + j]) != 0.0;"
+    : "return true;";
+  return `
+    // Offset of row (b, t, head) in a [B, len, h, d] tensor.
+    fn attRow(b : i32, t : i32, head : i32, len : i32) -> i32 {
+      return ((b * len + t) * uniforms.h + head) * ${stride};
+    }
+    // Whether query i of batch b may attend to key j.
+    fn attKeep(b : i32, i : i32, j : i32) -> bool {
+      ${keep}
+    }
+    // The sum of v's components.
+    fn attSum4(v : vec4<f32>) -> f32 {
+      return (v.x + v.y) + (v.z + v.w);
+    }
+  `;
+}
+
+/** Splits the thread's row index into b, t, head (t over `len`) and its offset o. */
+const ROW_COORDS = (len: string, stride: string) => `
+      let head = index % uniforms.h;
+      let bt = index / uniforms.h;
+      let t = bt % uniforms.${len};
+      let b = bt / uniforms.${len};
+      let o = index * ${stride};`;
+
+// ---------------------------------------------------------------------------
+// Shaders with d compiled in: rows in private variables, loops over d unrolled.
+
+/** Four floats of a row (a `vec4<f32>`) or one, at `at` in its shader array's elements. */
+interface Piece {
+  four: boolean;
+  at: number;
+}
+
+/**
+ * How a shader with d compiled in binds and holds a row of d floats: the
+ * rows' arrays bound as `vec4<f32>` when d is a multiple of 4, else as f32;
+ * a row held as ⌊d / 4⌋ `vec4<f32>` variables (built from four loads when
+ * the array is of f32) and the rest, d mod 4, as f32 variables.
+ */
+interface RowLayout {
+  /** Whether the row arrays (and the output, but for the stats) are `array<vec4<f32>>`. */
+  vec: boolean;
+  /** Shader array elements a row: d / 4 bound as vec4, else d. */
+  stride: number;
+  pieces: Piece[];
+}
+
+/** The {@link RowLayout} of head size d. */
+function rowLayout(d: number): RowLayout {
+  const vec = d % 4 === 0, fours = Math.floor(d / 4);
+  const pieces: Piece[] = [];
+  for (let p = 0; p < fours; p++) pieces.push({ four: true, at: vec ? p : 4 * p });
+  for (let c = 4 * fours; c < d; c++) pieces.push({ four: false, at: c });
+  return { vec, stride: vec ? fours : d, pieces };
+}
+
+/** A row as WGSL: the expression of its piece i. */
+type Row = (i: number) => string;
+
+const XYZW = ["x", "y", "z", "w"];
+
+/** The variables name0, name1, … of a row. */
+const named = (name: string): Row => (i) => `${name}${i}`;
+
+/** The row at offset o of the shader array `array`, read from memory. */
+function stored(L: RowLayout, array: string, o: string): Row {
+  return (i) => {
+    const p = L.pieces[i];
+    if (L.vec || !p.four) return `${array}[${o} + ${p.at}]`;
+    const loads = XYZW.map((_, c) => `${array}[${o} + ${p.at + c}]`);
+    return `vec4<f32>(${loads.join(", ")})`;
+  };
+}
+
+/** A row of zeros. */
+const zeros = (L: RowLayout): Row => (i) => L.pieces[i].four ? "vec4<f32>(0.0)" : "0.0";
+
+/** Declarations `let name_i = row_i;` (or `var`) of every piece. */
+function declare(L: RowLayout, kind: "let" | "var", name: string, row: Row): string {
+  return L.pieces.map((_, i) => `${kind} ${name}${i} = ${row(i)};`).join("\n        ");
+}
+
+/**
+ * x · y: the products of the four-float pieces summed as vectors (four
+ * independent sums), then across, then the rest.
+ */
+function dot(L: RowLayout, x: Row, y: Row): string {
+  const fours: string[] = [], ones: string[] = [];
+  L.pieces.forEach((p, i) => (p.four ? fours : ones).push(`${x(i)} * ${y(i)}`));
+  return [...(fours.length ? [`attSum4(${fours.join(" + ")})`] : []), ...ones].join(" + ");
+}
+
+/** Statements `acc_i = f(acc_i, i);` for every piece of the variables `acc`. */
+function update(L: RowLayout, acc: string, f: (a: string, i: number) => string): string {
+  return L.pieces.map((_, i) => `${acc}${i} = ${f(`${acc}${i}`, i)};`).join("\n        ");
+}
+
+/** Statements writing `row` to the output row at offset o (once, at the end). */
+function store(L: RowLayout, o: string, row: Row): string {
+  return L.pieces.map((p, i) => {
+    if (L.vec || !p.four) return `result[${o} + ${p.at}] = ${row(i)};`;
+    const parts = XYZW.map((c, k) => `result[${o} + ${p.at + k}] = w${i}.${c};`);
+    return `let w${i} = ${row(i)}; ${parts.join(" ")}`;
+  }).join("\n      ");
+}
+
+/** `var s`: query row q's score against the key row at ko, −1e9 where `kept` is false. */
+function score(L: RowLayout, q: Row, ko: string, kept: string): string {
+  return `var s = -1e9;
+        if (${kept}) { s = (${dot(L, q, stored(L, "K", ko))}) / uniforms.sqrtD; }`;
+}
+
+/** One key j of the online softmax of the thread's query row: s, then m, l and the rescale. */
+function onlineStep(L: RowLayout): string {
+  return `let ko = attRow(b, j, head, uniforms.tk);
+        ${score(L, named("q"), "ko", "attKeep(b, t, j)")}
+        let mNew = max(m, s);
+        let rescale = exp(m - mNew);
+        let e = exp(s - mNew);
+        m = mNew;
+        l = l * rescale + e;`;
+}
+
+/** ∂s of query row r: P (∂o_r · v − D_r), from the WGSL of q · k and of ∂o_r · v. */
+const dScore = (qk: string, dov: string) => `
+        let p = exp((${qk}) / uniforms.sqrtD - S[3 * r]) / S[3 * r + 1];
+        let ds = p * ((${dov}) - S[3 * r + 2]);`;
+
+/** The bodies of `main` with d compiled in, as {@link RowLayout} L holds the rows. */
+const COMPILED_BODY: Record<Kind, (L: RowLayout) => string> = {
+  // Query row: o = Σ_j exp(s_j − m) v_j / l, m and l kept up to date as the
+  // keys go by (the sum so far rescaled by exp(m_old − m_new) when m grows).
+  forward: (L) =>
+    `${ROW_COORDS("tq", String(L.stride))}
+      ${declare(L, "let", "q", stored(L, "Q", "o"))}
+      ${declare(L, "var", "a", zeros(L))}
+      var m = -3.4e38;
+      var l = 0.0;
+      for (var j = 0; j < uniforms.tk; j++) {
+        ${onlineStep(L)}
+        ${update(L, "a", (a, i) => `${a} * rescale + e * ${stored(L, "V", "ko")(i)}`)}
+      }
+      ${store(L, "o", (i) => `a${i} / l`)}`,
+  // Query row: m, l and D = ∂o · o.
+  stats: (L) =>
+    `${ROW_COORDS("tq", String(L.stride))}
+      ${declare(L, "let", "q", stored(L, "Q", "o"))}
+      var m = -3.4e38;
+      var l = 0.0;
+      for (var j = 0; j < uniforms.tk; j++) {
+        ${onlineStep(L)}
+      }
+      result[3 * index] = m;
+      result[3 * index + 1] = l;
+      result[3 * index + 2] = ${dot(L, stored(L, "DO", "o"), stored(L, "O", "o"))};`,
+  // Query row: ∂q = Σ_j ∂s_j k_j / √d over the keys it may attend to.
+  dq: (L) =>
+    `${ROW_COORDS("tq", String(L.stride))}
+      ${declare(L, "let", "q", stored(L, "Q", "o"))}
+      ${declare(L, "let", "g", stored(L, "DO", "o"))}
+      ${declare(L, "var", "a", zeros(L))}
+      let r = index;
+      for (var j = 0; j < uniforms.tk; j++) {
+        if (!attKeep(b, t, j)) { continue; }
+        let ko = attRow(b, j, head, uniforms.tk);
+        ${declare(L, "let", "k", stored(L, "K", "ko"))}
+        ${dScore(dot(L, named("q"), named("k")), dot(L, named("g"), stored(L, "V", "ko")))}
+        ${update(L, "a", (a, i) => `${a} + ds * k${i}`)}
+      }
+      ${store(L, "o", (i) => `a${i} / uniforms.sqrtD`)}`,
+  // Key row: ∂k = Σ_i ∂s_i q_i / √d over the queries that may attend to it.
+  dk: (L) =>
+    `${ROW_COORDS("tk", String(L.stride))}
+      ${declare(L, "let", "k", stored(L, "K", "o"))}
+      ${declare(L, "let", "v", stored(L, "V", "o"))}
+      ${declare(L, "var", "a", zeros(L))}
+      for (var i = 0; i < uniforms.tq; i++) {
+        if (!attKeep(b, i, t)) { continue; }
+        let r = (b * uniforms.tq + i) * uniforms.h + head;
+        let qo = r * ${L.stride};
+        ${declare(L, "let", "x", stored(L, "Q", "qo"))}
+        ${dScore(dot(L, named("x"), named("k")), dot(L, stored(L, "DO", "qo"), named("v")))}
+        ${update(L, "a", (a, i) => `${a} + ds * x${i}`)}
+      }
+      ${store(L, "o", (i) => `a${i} / uniforms.sqrtD`)}`,
+  // Key row: ∂v = Σ_i P_i ∂o_i over every query (a row masked everywhere included).
+  dv: (L) =>
+    `${ROW_COORDS("tk", String(L.stride))}
+      ${declare(L, "let", "k", stored(L, "K", "o"))}
+      ${declare(L, "var", "a", zeros(L))}
+      for (var i = 0; i < uniforms.tq; i++) {
+        let r = (b * uniforms.tq + i) * uniforms.h + head;
+        let qo = r * ${L.stride};
+        var s = -1e9;
+        if (attKeep(b, i, t)) {
+          s = (${dot(L, stored(L, "Q", "qo"), named("k"))}) / uniforms.sqrtD;
+        }
+        let p = exp(s - S[3 * r]) / S[3 * r + 1];
+        ${update(L, "a", (a, i) => `${a} + p * ${stored(L, "DO", "qo")(i)}`)}
+      }
+      ${store(L, "o", named("a"))}`,
+};
+
+// ---------------------------------------------------------------------------
+// Shaders for head sizes over MAX_COMPILED_D: d from the uniforms, sums in the output.
 
 /**
  * WGSL running `step(c)` for c = 0 … d − 1, four a loop iteration (then the
@@ -57,20 +290,8 @@ function overD(step: (c: string) => string): string {
       }`;
 }
 
-/** WGSL helpers shared by the programs; `attKeep` depends on whether there is a mask. */
-function helpers(masked: boolean): string {
-  const keep = masked
-    ? "return f32(M[b * uniforms.maskB + i * uniforms.maskI + j]) != 0.0;"
-    : "return true;";
-  return `
-    // Offset of row (b, t, head) in a [B, len, h, d] tensor.
-    fn attRow(b : i32, t : i32, head : i32, len : i32) -> i32 {
-      return ((b * len + t) * uniforms.h + head) * uniforms.d;
-    }
-    // Whether query i of batch b may attend to key j.
-    fn attKeep(b : i32, i : i32, j : i32) -> bool {
-      ${keep}
-    }
+/** WGSL helpers of the shaders that read d from the uniforms. */
+const RUNTIME_HELPERS = `
     // q · k / √d, or −1e9 where masked (maskedFill's value).
     fn attScore(qo : i32, ko : i32, kept : bool) -> f32 {
       if (!kept) { return -1e9; }
@@ -91,15 +312,6 @@ function helpers(masked: boolean): string {
       return vec2<f32>(m, l);
     }
   `;
-}
-
-/** Splits the thread's row index into b, t, head (t over `len`) and its offset o. */
-const ROW_COORDS = (len: string) => `
-      let head = index % uniforms.h;
-      let bt = index / uniforms.h;
-      let t = bt % uniforms.${len};
-      let b = bt / uniforms.${len};
-      let o = index * uniforms.d;`;
 
 /** The thread's output row set to 0, for the sums that follow. */
 const ZERO_ROW = overD((c) => `result[o + ${c}] = 0.0;`);
@@ -111,10 +323,9 @@ const D_SCORE = `
         ${overD((c) => `dp += DO[qo + ${c}] * V[ko + ${c}];`)}
         let ds = p * (dp - S[3 * r + 2]);`;
 
-const BODY: Record<Kind, string> = {
-  // Query row: o = Σ_j exp(s_j − m) v_j / l, m and l kept up to date as the
-  // keys go by (the sum so far rescaled by exp(m_old − m_new) when m grows).
-  forward: `${ROW_COORDS("tq")}
+/** The bodies of `main` that read d from the uniforms (the same sums as {@link COMPILED_BODY}). */
+const RUNTIME_BODY: Record<Kind, string> = {
+  forward: `${ROW_COORDS("tq", "uniforms.d")}
       ${ZERO_ROW}
       var m = -3.4e38;
       var l = 0.0;
@@ -129,16 +340,14 @@ const BODY: Record<Kind, string> = {
         ${overD((c) => `result[o + ${c}] = result[o + ${c}] * rescale + e * V[ko + ${c}];`)}
       }
       ${overD((c) => `result[o + ${c}] /= l;`)}`,
-  // Query row: m, l and D = ∂o · o.
-  stats: `${ROW_COORDS("tq")}
+  stats: `${ROW_COORDS("tq", "uniforms.d")}
       let ml = attStats(b, t, head, o);
       var dd = 0.0;
       ${overD((c) => `dd += DO[o + ${c}] * O[o + ${c}];`)}
       result[3 * index] = ml.x;
       result[3 * index + 1] = ml.y;
       result[3 * index + 2] = dd;`,
-  // Query row: ∂q = Σ_j ∂s_j k_j / √d over the keys it may attend to.
-  dq: `${ROW_COORDS("tq")}
+  dq: `${ROW_COORDS("tq", "uniforms.d")}
       ${ZERO_ROW}
       let r = index;
       let qo = o;
@@ -149,8 +358,7 @@ const BODY: Record<Kind, string> = {
         ${overD((c) => `result[o + ${c}] += ds * K[ko + ${c}];`)}
       }
       ${overD((c) => `result[o + ${c}] /= uniforms.sqrtD;`)}`,
-  // Key row: ∂k = Σ_i ∂s_i q_i / √d over the queries that may attend to it.
-  dk: `${ROW_COORDS("tk")}
+  dk: `${ROW_COORDS("tk", "uniforms.d")}
       ${ZERO_ROW}
       let ko = o;
       for (var i = 0; i < uniforms.tq; i++) {
@@ -161,8 +369,7 @@ const BODY: Record<Kind, string> = {
         ${overD((c) => `result[o + ${c}] += ds * Q[qo + ${c}];`)}
       }
       ${overD((c) => `result[o + ${c}] /= uniforms.sqrtD;`)}`,
-  // Key row: ∂v = Σ_i P_i ∂o_i over every query (a row masked everywhere included).
-  dv: `${ROW_COORDS("tk")}
+  dv: `${ROW_COORDS("tk", "uniforms.d")}
       ${ZERO_ROW}
       for (var i = 0; i < uniforms.tq; i++) {
         let r = (b * uniforms.tq + i) * uniforms.h + head;
@@ -171,6 +378,8 @@ const BODY: Record<Kind, string> = {
         ${overD((c) => `result[o + ${c}] += p * DO[qo + ${c}];`)}
       }`,
 };
+
+// ---------------------------------------------------------------------------
 
 /**
  * Loop iterations one thread may run in all. Mesa's llvmpipe (the software
@@ -183,6 +392,9 @@ const MAX_ITERATIONS = 60000;
 
 /** An estimate (from above) of the loop iterations of one thread of any of the programs. */
 function loopIterations(tq: number, tk: number, d: number): number {
+  // With d compiled in, each program has one loop, over the keys or the
+  // queries, and nothing else loops (the loops over d are unrolled).
+  if (d <= MAX_COMPILED_D) return Math.max(tq, tk) + 2;
   // One pass over a row of d, as overD runs it, exits included.
   const overRow = Math.floor(d / 4) + (d % 4) + 2;
   return Math.max(tq, tk) * (3 * overRow + 3) + 4 * overRow + 8;
@@ -204,31 +416,40 @@ const WORKGROUP = 64;
 
 /**
  * A TF.js program for `kind` with `threads` threads (one a row; the
- * output's other elements are written by those threads). TF.js spreads a
- * dispatch over more dimensions itself when one is not enough.
+ * output's other elements are written by those threads), for head size d.
+ * TF.js spreads a dispatch over more dimensions itself when one is not
+ * enough, and caches one pipeline a shader key: the key names d where it is
+ * compiled in.
  */
 function attentionProgram(
   kind: Kind,
   masked: boolean,
+  d: number,
   outputShape: number[],
   threads: number,
 ): Record<string, unknown> {
+  const layout = d <= MAX_COMPILED_D ? rowLayout(d) : null;
+  const inputs = masked ? [...INPUTS[kind], "M"] : INPUTS[kind];
   const base = flatProgram({
-    key: `fuselab_attention_${kind}${masked ? "_masked" : ""}`,
-    inputs: masked ? [...INPUTS[kind], "M"] : INPUTS[kind],
+    key: `fuselab_attention_${kind}${masked ? "_masked" : ""}_${layout ? `d${d}` : "dany"}`,
+    inputs,
     outputShape,
     uniforms: UNIFORMS,
     body: "",
     workgroup: WORKGROUP,
   });
+  const vec = layout?.vec ?? false;
   return {
     ...base,
     dispatch: [Math.ceil(threads / WORKGROUP), 1, 1],
+    outputComponent: vec && kind !== "stats" ? 4 : 1,
+    variableComponents: inputs.map((name) => vec && ROW_INPUTS.has(name) ? 4 : 1),
     getUserCode: () => `
-      ${helpers(masked)}
+      ${helpers(masked, layout ? String(layout.stride) : "uniforms.d")}
+      ${layout ? "" : RUNTIME_HELPERS}
       fn main(index : i32) {
         if (index < uniforms.rows) {
-          ${BODY[kind]}
+          ${layout ? COMPILED_BODY[kind](layout) : RUNTIME_BODY[kind]}
         }
       }
     `,
@@ -294,7 +515,7 @@ function runner(backend: AnyBackend, dims: Dims, keep: tf.Tensor | undefined): R
       })),
       { type: "float32", data: [Math.sqrt(dims.d)] },
     ];
-    const program = attentionProgram(kind, keep !== undefined, shape, rows);
+    const program = attentionProgram(kind, keep !== undefined, dims.d, shape, rows);
     const all = keep ? [...inputs, keep] : inputs;
     return tf.engine().makeTensorFromTensorInfo(
       backend.runWebGPUProgram(program, all, "float32", uniforms),

@@ -3,7 +3,7 @@ import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "./backend.ts";
 import { probeWebGPU } from "./webgpu.ts";
 import { Rng } from "./rng.ts";
-import { fusedAttentionWebGPU } from "./webgpu_attention.ts";
+import { fusedAttentionFits, fusedAttentionWebGPU } from "./webgpu_attention.ts";
 import { dispatchCounters } from "./webgpu_dispatch.ts";
 import { attention, MultiHeadedAttention, setFusedAttention } from "../nn/attention.ts";
 
@@ -83,6 +83,64 @@ const CASES: Case[] = [
     maskDtype: "int32",
   },
   {
+    name: "d=6 (a vec4 and two floats a row), T_q=5 T_k=7, no mask",
+    b: 2,
+    tq: 5,
+    tk: 7,
+    h: 3,
+    d: 6,
+  },
+  {
+    name: "d=6, target mask [B,T_q,T_k] with fully masked rows",
+    b: 2,
+    tq: 6,
+    tk: 6,
+    h: 2,
+    d: 6,
+    mask: {
+      shape: [2, 6, 6],
+      keep: (b, i, j) => causal(b, i, j) && !(b === 0 && i === 4) && j < 6 - 2 * b,
+    },
+  },
+  {
+    name: "d=32, subsequent mask [1,T,T]",
+    b: 2,
+    tq: 16,
+    tk: 16,
+    h: 4,
+    d: 32,
+    mask: { shape: [1, 16, 16], keep: causal },
+  },
+  { name: "d=64, cross-attention T_q=8 T_k=20, no mask", b: 1, tq: 8, tk: 20, h: 3, d: 64 },
+  {
+    name: "d=64, padding mask [B,1,T_k] with a batch masked everywhere (int32 mask)",
+    b: 3,
+    tq: 12,
+    tk: 12,
+    h: 2,
+    d: 64,
+    mask: { shape: [3, 1, 12], keep: padding([12, 5, 0]) },
+    maskDtype: "int32",
+  },
+  {
+    name: "d=160 (over the compiled head sizes: d from the uniforms), padding mask",
+    b: 2,
+    tq: 3,
+    tk: 450,
+    h: 2,
+    d: 160,
+    mask: { shape: [2, 1, 450], keep: padding([450, 200]) },
+  },
+  {
+    name: "T_k=59990 keys, about as many loop iterations as a thread may run, d=4",
+    b: 1,
+    tq: 1,
+    tk: 59990,
+    h: 1,
+    d: 4,
+    mask: { shape: [1, 1, 59990], keep: padding([59000]) },
+  },
+  {
     name: "long rows T=512, d=128 (several workgroups), padding mask",
     b: 1,
     tq: 512,
@@ -152,7 +210,7 @@ function assertClose(
 ) {
   got.forEach((g, t) => {
     assert.equal(g.length, want[t].length, `${what} ${names[t]} size`);
-    const scale = Math.max(1, ...want[t].map(Math.abs));
+    const scale = want[t].reduce((m, x) => Math.max(m, Math.abs(x)), 1);
     g.forEach((x, i) => {
       const r = want[t][i];
       assert.ok(
@@ -213,7 +271,8 @@ Deno.test({
     q.dispose();
     await selectBackend("webgpu");
     const a = tf.zeros([2, 3, 2, 4]), kv = tf.zeros([2, 5, 2, 4]);
-    const long = tf.zeros([1, 700, 1, 128]);
+    // Rows too long for one thread: 60000 keys (d compiled in), 500 of d = 160 (d from the uniforms).
+    const long = tf.zeros([1, 60000, 1, 4]), longWide = tf.zeros([1, 500, 1, 160]);
     const declines: [string, tf.Tensor[], tf.Tensor?][] = [
       ["int32 q", [tf.zeros([2, 3, 2, 4], "int32"), kv, kv]],
       ["rank-3 q", [tf.zeros([2, 3, 8]), kv, kv]],
@@ -222,13 +281,25 @@ Deno.test({
       ["rank-4 mask", [a, kv, kv], tf.ones([2, 1, 3, 5])],
       ["mask of 3 batches", [a, kv, kv], tf.ones([3, 1, 5])],
       ["string mask", [a, kv, kv], tf.tensor([[["a", "b", "c", "d", "e"]]])],
-      ["rows too long for one thread", [tf.zeros([1, 1, 1, 128]), long, long]],
+      ["rows too long for one thread", [tf.zeros([1, 1, 1, 4]), long, long]],
+      ["rows of d = 160 too long for one thread", [tf.zeros([1, 1, 1, 160]), longWide, longWide]],
     ];
     for (const [what, [q, k, v], mask] of declines) {
       assert.equal(fusedAttentionWebGPU(q, k, v, mask), null, what);
     }
     tf.dispose(declines.flatMap(([, qkv, m]) => (m ? [...qkv, m] : qkv)));
   },
+});
+
+Deno.test("fusedAttentionFits: one loop over the rows a thread, up to the loop bound", () => {
+  // With d compiled in (d ≤ 128) a thread runs one loop over the other rows, d unrolled.
+  assert.ok(fusedAttentionFits(1, 1, 59990, 1, 128));
+  assert.ok(fusedAttentionFits(4, 59990, 59990, 1, 4));
+  assert.ok(!fusedAttentionFits(1, 1, 60000, 1, 4));
+  assert.ok(!fusedAttentionFits(1, 60000, 1, 1, 4));
+  // Over it, the loops over d count too: about 129 iterations a row at d = 160.
+  assert.ok(fusedAttentionFits(1, 1, 450, 1, 160));
+  assert.ok(!fusedAttentionFits(1, 1, 500, 1, 160));
 });
 
 /**
@@ -342,5 +413,34 @@ Deno.test({
     }
     made.forEach((m) => m.dispose());
     tf.dispose([x, mask, wide]);
+  },
+});
+
+Deno.test({
+  name: "MultiHeadedAttention with rows too long for one thread takes the tensor formula: " +
+    "the same output as on cpu",
+  ignore: !probe.ok,
+  fn: async () => {
+    // d = 160 reads d from the uniforms; 500 of its rows exceed the loop bound.
+    const x = values(500 * 160, 12);
+    const run = async (keys?: string[]) => {
+      const mha = new MultiHeadedAttention(1, 160, 0, new Rng(13));
+      const input = tf.tensor(x, [1, 500, 160]);
+      let out: tf.Tensor | undefined;
+      const apply = () => out = tf.tidy(() => mha.apply(input, input, input));
+      if (keys) keys.push(...programsOf(apply));
+      else apply();
+      const read = Array.from(await out!.data());
+      tf.dispose([input, out!]);
+      mha.dispose();
+      return read;
+    };
+    await selectBackend("cpu");
+    const want = await run();
+    await selectBackend("webgpu");
+    const keys: string[] = [];
+    const got = await run(keys);
+    assert.equal(keys.filter((k) => k.startsWith("fuselab_attention")).length, 0);
+    assertClose([got], [want], "too long rows", ["out"], 1e-4);
   },
 });

@@ -3,6 +3,7 @@ import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../engine/backend.ts";
 import { probeWebGPU } from "../engine/webgpu.ts";
 import { dispatchCounters } from "../engine/webgpu_dispatch.ts";
+import { setMatMulPlan } from "../engine/webgpu_matmul.ts";
 import { Rng } from "../engine/rng.ts";
 import { Linear } from "./linear.ts";
 
@@ -33,12 +34,19 @@ async function linearOn(backend: "cpu" | "webgpu") {
 }
 
 Deno.test({
-  name: "Linear on webgpu: the bias inside the product (one dispatch), same y and gradients as cpu",
+  name:
+    "Linear on webgpu: the bias inside the product (W transposed first, then one product), same y and gradients as cpu",
   ignore: !probe.ok,
   fn: async () => {
     const want = await linearOn("cpu");
     const got = await linearOn("webgpu");
-    assert.equal(got.dispatches, 1, "one dispatch for x Wᵀ + b");
+    assert.equal(got.dispatches, 2, "Wᵀ copied, then one dispatch for x Wᵀ + b");
+    setMatMulPlan(false);
+    try {
+      assert.equal((await linearOn("webgpu")).dispatches, 1, "TF.js's own plan: one dispatch");
+    } finally {
+      setMatMulPlan(true);
+    }
     ["y", "∂x", "∂W", "∂b"].forEach((name, t) =>
       got.out[t].forEach((v, i) =>
         assert.ok(

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Packs what a GPU machine without network needs to run fuselab's GPU checks
 # from a copy of this repository: the Deno binary, the node_modules files
-# Deno opens, OpenBLAS (for the CPU comparison) and the Vulkan loader.
+# Deno opens, OpenBLAS (for the CPU comparison) and the Vulkan loader and glvnd.
 #
 #   tools/device/pack.sh          # writes .gpu-bundle/ (git-ignored, ~45 MB)
 #
@@ -31,6 +31,8 @@ list=$(mktemp)
   find node_modules -name package.json -exec realpath {} +
   find node_modules -type l
   find node_modules/.deno -maxdepth 1 -type f
+  # Each package's marker: without it Deno treats the package as not installed.
+  find node_modules/.deno -mindepth 2 -maxdepth 2 -name .initialized
   # Every small package whole (the tests import more than gpu-check does).
   find -L node_modules/.deno -maxdepth 1 -mindepth 1 -type d ! -name '@tensorflow+*' ! -name node_modules |
     while read -r d; do
@@ -56,6 +58,8 @@ lists=$(mktemp -d)
 o="-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=$lists"
 mkdir -p "$lists/partial"
 apt-get $o update >/dev/null 2>&1 || true
-(cd "$OUTDIR/deb" && apt-get $o download libvulkan1 >/dev/null 2>&1) ||
-  echo "  (could not download libvulkan1: bring it another way if the machine lacks it)"
+# The NVIDIA ICD's library (libGLX_nvidia) needs glvnd's dispatch libraries too.
+(cd "$OUTDIR/deb" && apt-get $o download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2 \
+  >/dev/null 2>&1) ||
+  echo "  (could not download the Vulkan loader and glvnd: bring them another way if the machine lacks them)"
 du -sh "$OUTDIR"

@@ -6,11 +6,25 @@
  *
  *   deno run -A tools/device/profile.ts [--batch N] [--seq N] [--backend webgpu]
  *   deno run -A tools/device/profile.ts --record-only [--steps N]
+ *   deno run -A tools/device/profile.ts --gpu-time [--top N]
+ *   deno run -A tools/device/profile.ts --timeline [--steps N]
  *
  * `--record-only` measures the CPU side alone, on any adapter: every dispatch
  * is recorded with an empty grid (the GPU computes nothing, so a software
  * adapter does not compete for the CPU) and each step's recording time, less
  * the time inside `queue.submit`, is printed (the losses are meaningless).
+ *
+ * `--gpu-time` measures the GPU side: every dispatch of one step in a compute
+ * pass of its own with timestamps at its start and end (needs the adapter's
+ * `timestamp-query`), summed by program and shape. The sum of the dispatches
+ * is the GPU's busy time; the span from the first start to the last end, less
+ * that sum, is the time the GPU waited between them.
+ *
+ * `--timeline` runs steps as a training loop does on webgpu (recorded back
+ * to back, the losses read once at the end) with timestamps around every
+ * compute pass as TF.js batches them: the wall time a step, the CPU time
+ * recording it (and inside `queue.submit`), and how long the GPU was busy
+ * against how long it waited in between.
  *
  * On an H200 this showed that each dispatch costs about 80 µs of JavaScript
  * and WebGPU calls (docs/gpu.md, "Making it fast").
@@ -21,6 +35,7 @@ import * as tf from "@tensorflow/tfjs";
 import { type BackendName, selectBackend } from "../../lib/engine/backend.ts";
 import { BENCH_DEFAULTS, BenchModel } from "../../lib/engine/webgpu_workloads.ts";
 import { dispatchCounters } from "../../lib/engine/webgpu_dispatch.ts";
+import { installGpuTimer, sumBy } from "./gpu_timer.ts";
 
 type Timed = Record<string, (...args: unknown[]) => unknown>;
 
@@ -36,6 +51,14 @@ await selectBackend(flag("--backend", "webgpu") as BackendName);
 const model = new BenchModel({ ...BENCH_DEFAULTS, batch, seq });
 if (Deno.args.includes("--record-only")) {
   await recordOnly(Number(flag("--steps", "11")));
+  Deno.exit(0);
+}
+if (Deno.args.includes("--timeline")) {
+  await timeline(Number(flag("--steps", "20")));
+  Deno.exit(0);
+}
+if (Deno.args.includes("--gpu-time")) {
+  await gpuTime();
   Deno.exit(0);
 }
 for (let i = 0; i < 3; i++) await model.step();
@@ -152,6 +175,94 @@ async function recordOnly(steps: number): Promise<void> {
   console.log(
     `${tf.getBackend()}, batch ${batch}, seq ${seq}: recording a step (CPU side, submit excluded) ` +
       `median ${ms[ms.length >> 1].toFixed(1)} ms, min ${ms[0].toFixed(1)} ms over ${steps} steps`,
+  );
+  model.dispose();
+}
+
+/** GPU time of each dispatch of one step, from timestamps around each one. */
+async function gpuTime(): Promise<void> {
+  for (let i = 0; i < 3; i++) await model.step();
+  const timer = installGpuTimer();
+  timer.start();
+  await model.step();
+  const list = await timer.stop();
+  const busy = list.reduce((s, d) => s + d.us, 0);
+  console.log(
+    `${tf.getBackend()}, batch ${batch}, seq ${seq}: ${list.length} dispatches, GPU busy ` +
+      `${(busy / 1000).toFixed(2)} ms a step (the sum of its dispatches)`,
+  );
+  const show = (rows: [string, { n: number; us: number }][], count: number) =>
+    rows.slice(0, count).forEach(([k, e]) =>
+      console.log(
+        `  ${(e.us / 1000).toFixed(3).padStart(7)} ms ${
+          (100 * e.us / busy).toFixed(1).padStart(5)
+        }%` +
+          `  ${e.n}× ${k}`,
+      )
+    );
+  console.log("by program:");
+  show(sumBy(list, (name) => name.split(" ")[0]), 30);
+  console.log("by program and shape:");
+  show(sumBy(list, (name) => name), Number(flag("--top", "40")));
+  model.dispose();
+}
+
+/** Where a steady step's wall time goes: CPU recording vs GPU busy and idle. */
+async function timeline(steps: number): Promise<void> {
+  for (let i = 0; i < 3; i++) await model.step();
+  // deno-lint-ignore no-explicit-any
+  const queue = (tf.backend() as any).queue;
+  const submit = queue.submit.bind(queue);
+  let inSubmit = 0, submits = 0;
+  queue.submit = (buffers: unknown) => {
+    const s = performance.now();
+    try {
+      return submit(buffers);
+    } finally {
+      inSubmit += performance.now() - s;
+      submits++;
+    }
+  };
+  const timer = installGpuTimer();
+  timer.start({ split: false });
+  const record: number[] = [];
+  const kept: tf.Scalar[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) {
+    const s = performance.now();
+    kept.push(model.record());
+    record.push(performance.now() - s);
+  }
+  const tRecorded = performance.now();
+  const all = tf.stack(kept);
+  await all.data();
+  const wall = performance.now() - t0;
+  const passes = await timer.stop();
+  tf.dispose([all, ...kept]);
+  const busy = passes.reduce((s, p) => s + p.us, 0) / 1000;
+  const last = passes[passes.length - 1];
+  const span = (last.at + last.us) / 1000;
+  const gaps = passes.slice(1).map((p, i) => p.at - passes[i].at - passes[i].us).sort((a, b) =>
+    b - a
+  );
+  record.sort((a, b) => a - b);
+  const ms = (x: number) => x.toFixed(2);
+  console.log(
+    `timeline: ${steps} steps recorded back to back, losses read once: wall ${
+      ms(wall / steps)
+    } ms ` +
+      `a step; CPU recording ${ms(record[record.length >> 1])} ms a step (median; all ${
+        ms((tRecorded - t0) / steps)
+      }), of which queue.submit ${ms(inSubmit / steps)} (${(submits / steps).toFixed(1)} a step)`,
+  );
+  console.log(
+    `timeline: GPU ${passes.length} passes (${
+      ms(passes.reduce((s, p) => s + p.dispatches, 0) / steps)
+    } dispatches a step): busy ${ms(busy / steps)} ms a step, span first→last ${
+      ms(span / steps)
+    } ms a step, idle between passes ${ms((span - busy) / steps)} ms a step; largest gaps µs: ${
+      gaps.slice(0, 8).map((g) => g.toFixed(0)).join(" ")
+    }`,
   );
   model.dispose();
 }

@@ -8,7 +8,8 @@ T0=$(date +%s)
 log() { echo "== [$(($(date +%s) - T0))s] $*"; }
 log "machine: $(nproc) CPUs"
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
-if ! ldconfig -p | grep -q 'libvulkan.so.1 '; then
+# The Vulkan loader and glvnd (libGLX_nvidia, named by the NVIDIA ICD, needs libGLdispatch).
+if ! ldconfig -p | grep -q 'libvulkan.so.1 ' || ! ldconfig -p | grep -q 'libGLdispatch.so.0 '; then
   for f in .gpu-bundle/deb/*.deb; do dpkg -x "$f" /; done
   ldconfig
 fi
@@ -23,9 +24,21 @@ export LD_LIBRARY_PATH=/tmp/fuselab-lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 log "unpacked: $(deno --version | head -1)"
 timeout 40 deno run --cached-only -A tools/device/probe.ts
 rc=$?
-ICD=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
-if [ $rc != 0 ] && [ -f $ICD ]; then
-  log "no hardware adapter (probe exit $rc): naming the NVIDIA Vulkan ICD"
+for ICD in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json \
+  /etc/vulkan/icd.d/nvidia_icd.json; do
+  [ $rc = 0 ] && break
+  [ -f $ICD ] || continue
+  log "no hardware adapter (probe exit $rc): naming the NVIDIA Vulkan ICD $ICD"
   export VK_DRIVER_FILES=$ICD
-  timeout 40 deno run --cached-only -A tools/device/probe.ts || unset VK_DRIVER_FILES
+  timeout 40 deno run --cached-only -A tools/device/probe.ts
+  rc=$?
+  [ $rc = 0 ] || unset VK_DRIVER_FILES
+done
+if [ $rc != 0 ]; then
+  log "still no adapter: what the Vulkan loader sees"
+  for ICD in /usr/local/nvidia/share/vulkan/icd.d/*.json /usr/share/vulkan/icd.d/*.json /etc/vulkan/icd.d/*.json; do
+    [ -f "$ICD" ] && echo "$ICD: $(tr -d '\n ' <"$ICD")"
+  done
+  ldconfig -p | grep -E 'libvulkan|nvidia|GLdispatch|GLX' | head -20
+  VK_LOADER_DEBUG=error,warn,driver timeout 40 deno run --cached-only -A tools/device/probe.ts 2>&1 | head -40
 fi
