@@ -22,6 +22,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { kSlices, matMulTN } from "./webgpu_matmul_tn.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyBackend = any;
@@ -35,6 +36,8 @@ export interface MatMulPlan {
   transposeFirst: ("a" | "b")[];
   /** A `WEBGPU_MATMUL_PROGRAM_TYPE` for the product, or -1 for TF.js's own choice. */
   program: number;
+  /** fuselab's deterministic split-K module for Aᵀ·B (`webgpu_matmul_tn.ts`) instead of TF.js. */
+  splitTN?: boolean;
 }
 
 /** A product's shape: op(a) [batch, m, k] · op(b) [batch, k, n]. */
@@ -48,6 +51,19 @@ export interface MatMulShape {
 }
 
 let on = Deno.env.get("FUSELAB_WEBGPU_MATMUL_PLAN") !== "0";
+let splitTN = Deno.env.get("FUSELAB_WEBGPU_MATMUL_TN") === "1";
+
+/**
+ * Turns fuselab's split-K Aᵀ·B module on or off (off, the default: TF.js's
+ * small-output program); `FUSELAB_WEBGPU_MATMUL_TN=1` turns it on from the
+ * start. On the H200 it cut the bench step's GPU time from 6.9 to 5.3 ms,
+ * but that step is bound by its CPU side, which the module's two dispatches
+ * a product add to: the step was no faster. Models whose step is bound by
+ * the GPU gain.
+ */
+export function setMatMulTN(enabled: boolean): void {
+  splitTN = enabled;
+}
 
 /** Turns the plan on or off (off: TF.js's own choice for every product). */
 export function setMatMulPlan(enabled: boolean): void {
@@ -59,12 +75,21 @@ export function setMatMulPlan(enabled: boolean): void {
  * - `a · b`: TF.js's choice (its packed program is at its best);
  * - `a · bᵀ`: b transposed first, then TF.js's choice;
  * - `aᵀ · b`: as it is, by the small-output program (2.0–2.7 TFLOP/s on the
- *   H200 for the bench's weight gradients, against 0.3–1.2 packed);
+ *   H200 for the bench's weight gradients, against 0.3–1.2 packed); or, when
+ *   {@link setMatMulTN} is on, unbatched and K is long enough to split, by
+ *   fuselab's split-K module (4.9–10.3 TFLOP/s there, `webgpu_matmul_tn.ts`);
  * - `aᵀ · bᵀ`: both transposed first, then TF.js's choice.
  */
 export function planMatMul(s: MatMulShape): MatMulPlan {
   if (!s.transposeA) return { transposeFirst: s.transposeB ? ["b"] : [], program: -1 };
-  if (!s.transposeB) return { transposeFirst: [], program: MATMUL_PROGRAM.smallOutput };
+  if (!s.transposeB) {
+    const split = splitTN && s.batch === 1 && kSlices(s.m, s.n, s.k) > 1;
+    return {
+      transposeFirst: [],
+      program: MATMUL_PROGRAM.smallOutput,
+      ...(split && { splitTN: true }),
+    };
+  }
   return { transposeFirst: ["a", "b"], program: -1 };
 }
 
@@ -103,8 +128,19 @@ export function matMulKernel(stock: tf.KernelFunc): tf.KernelFunc {
     const attrs = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
     const flag = Number(tf.env().get("WEBGPU_MATMUL_PROGRAM_TYPE"));
     if (!on || flag >= 0 || a.dtype !== "float32" || b.dtype !== "float32") return stock(args);
-    const plan = planMatMul(productShape(a, b, attrs.transposeA, attrs.transposeB));
+    const shape = productShape(a, b, attrs.transposeA, attrs.transposeB);
+    const plan = planMatMul(shape);
     const backend = args.backend as AnyBackend;
+    const fused = args.attrs as unknown as { activation?: string | null };
+    const plain = !args.inputs.bias && !args.inputs.preluActivationWeights &&
+      (fused.activation == null || fused.activation === "linear");
+    if (plan.splitTN && plain) {
+      const outer = tf.broadcast_util.assertAndGetBroadcastShape(
+        a.shape.slice(0, -2),
+        b.shape.slice(0, -2),
+      );
+      return matMulTN(backend, a, b, shape, [...outer, shape.m, shape.n]);
+    }
     const temps: tf.TensorInfo[] = [];
     const inputs = { ...args.inputs };
     const newAttrs = { ...args.attrs };

@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "./backend.ts";
 import { probeWebGPU } from "./webgpu.ts";
-import { MATMUL_PROGRAM, planMatMul, setMatMulPlan } from "./webgpu_matmul.ts";
+import { MATMUL_PROGRAM, planMatMul, setMatMulPlan, setMatMulTN } from "./webgpu_matmul.ts";
+import { kSlices } from "./webgpu_matmul_tn.ts";
+import { dispatchCounters } from "./webgpu_dispatch.ts";
 
 if (!Deno.env.get("XDG_RUNTIME_DIR")) Deno.env.set("XDG_RUNTIME_DIR", Deno.makeTempDirSync());
 const probe = await probeWebGPU();
@@ -13,8 +15,33 @@ function values(n: number, seed: number): Float32Array {
   return Float32Array.from({ length: n }, (_, i) => Math.sin((i + seed) * 12.9898) % 1);
 }
 
-Deno.test("planMatMul: untransposed products as they are, b·ᵀ and both transposed first, aᵀ by the small-output program", () => {
+Deno.test("planMatMul: untransposed products as they are, b·ᵀ and both transposed first, aᵀ·b split over K when K is long, else by the small-output program", () => {
   const s = { batch: 1, m: 2048, n: 256, k: 256 };
+  // The bench's weight gradients: 256×256 and 1024×256 outputs over 2048 rows.
+  assert.equal(kSlices(256, 256, 2048), 16);
+  assert.equal(kSlices(1024, 256, 2048), 8);
+  assert.equal(kSlices(2048, 2048, 4096), 1, "enough tiles: no split");
+  assert.equal(kSlices(64, 64, 100), 1, "short K: no split");
+  const tn = { ...s, m: 256, k: 2048, transposeA: true, transposeB: false };
+  assert.deepEqual(planMatMul(tn), {
+    transposeFirst: [],
+    program: MATMUL_PROGRAM.smallOutput,
+  }, "split-K off by default");
+  setMatMulTN(true);
+  try {
+    assert.deepEqual(planMatMul(tn), {
+      transposeFirst: [],
+      program: MATMUL_PROGRAM.smallOutput,
+      splitTN: true,
+    });
+    assert.deepEqual(
+      planMatMul({ ...tn, batch: 3 }),
+      { transposeFirst: [], program: MATMUL_PROGRAM.smallOutput },
+      "batched: TF.js's program",
+    );
+  } finally {
+    setMatMulTN(false);
+  }
   assert.deepEqual(planMatMul({ ...s, transposeA: false, transposeB: false }), {
     transposeFirst: [],
     program: -1,
@@ -23,7 +50,7 @@ Deno.test("planMatMul: untransposed products as they are, b·ᵀ and both transp
     transposeFirst: ["b"],
     program: -1,
   });
-  assert.deepEqual(planMatMul({ ...s, transposeA: true, transposeB: false }), {
+  assert.deepEqual(planMatMul({ ...s, k: 200, transposeA: true, transposeB: false }), {
     transposeFirst: [],
     program: MATMUL_PROGRAM.smallOutput,
   });
@@ -42,6 +69,10 @@ const CASES = [
   { a: [3, 37, 19], b: [19, 23], plainOnly: true },
   { a: [2, 3, 37, 19], b: [1, 1, 19, 23], plainOnly: true },
   { a: [130, 70], b: [70, 66] },
+  // Long K: Aᵀ·B split over K (4 and 7 slices, the last one shorter), edge tiles.
+  { a: [37, 600], b: [600, 23] },
+  { a: [130, 1000], b: [1000, 70] },
+  { a: [1, 37, 600], b: [1, 600, 23] },
 ];
 
 Deno.test({
@@ -87,22 +118,27 @@ Deno.test({
     await selectBackend("cpu");
     const want = await run();
     await selectBackend("webgpu");
-    for (const plan of [true, false]) {
-      setMatMulPlan(plan);
+    for (const plan of ["plan with split-K", "plan", "TF.js"]) {
+      setMatMulPlan(plan !== "TF.js");
+      setMatMulTN(plan === "plan with split-K");
       try {
         const got = await run();
         assert.equal(got.length, want.length);
         got.forEach((g, i) => {
           assert.equal(g.length, want[i].length);
+          // float32 sums in another order: within 2e-5 of the result's scale
+          // (an element may be a small difference of large terms).
+          const scale = want[i].reduce((m, w) => Math.max(m, Math.abs(w)), 0);
           g.forEach((v, j) =>
             assert.ok(
-              Math.abs(v - want[i][j]) <= 1e-3 + 1e-4 * Math.abs(want[i][j]),
+              Math.abs(v - want[i][j]) <= 1e-4 + 2e-5 * scale,
               `plan ${plan}, result ${i}, element ${j}: ${v} vs cpu ${want[i][j]}`,
             )
           );
         });
       } finally {
         setMatMulPlan(true);
+        setMatMulTN(false);
       }
     }
   },
@@ -128,7 +164,7 @@ function programsOf(f: () => tf.Tensor): string[] {
 
 Deno.test({
   name:
-    "the plan on webgpu: b transposed before a · bᵀ, aᵀ · b by the small-output program; a set program type wins",
+    "the plan on webgpu: b transposed before a · bᵀ, aᵀ · b split over K (or by the small-output program), a set program type wins",
   ignore: !probe.ok,
   fn: async () => {
     await selectBackend("webgpu");
@@ -139,6 +175,18 @@ Deno.test({
     assert.deepEqual(programsOf(() => tf.matMul(a, b, true, false)), [
       "MatMulSmallOutputSizeProgram",
     ]);
+    setMatMulTN(true);
+    try {
+      const raw0 = dispatchCounters().rawDispatches;
+      assert.deepEqual(programsOf(() => tf.matMul(a, b, true, false)), [], "no TF.js program");
+      assert.equal(
+        dispatchCounters().rawDispatches - raw0,
+        2,
+        "split over K, then the slices summed",
+      );
+    } finally {
+      setMatMulTN(false);
+    }
     assert.deepEqual(programsOf(() => tf.matMul(a, b)), ["MatMulPackedProgram"]);
     assert.equal(tf.env().get("WEBGPU_MATMUL_PROGRAM_TYPE"), before, "the flag is restored");
     setMatMulPlan(false);
@@ -153,6 +201,30 @@ Deno.test({
     } finally {
       tf.env().set("WEBGPU_MATMUL_PROGRAM_TYPE", before);
     }
+    tf.dispose([a, b]);
+  },
+});
+
+Deno.test({
+  name: "Aᵀ·B split over K gives the same bits every time (the slices are summed in one order)",
+  ignore: !probe.ok,
+  fn: async () => {
+    await selectBackend("webgpu");
+    const a = tf.tensor(values(1500 * 70, 1), [1500, 70]);
+    const b = tf.tensor(values(1500 * 90, 2), [1500, 90]);
+    const runs: Float32Array[] = [];
+    setMatMulTN(true);
+    try {
+      for (let i = 0; i < 3; i++) {
+        const c = tf.matMul(a, b, true, false);
+        runs.push(await c.data() as Float32Array);
+        c.dispose();
+      }
+    } finally {
+      setMatMulTN(false);
+    }
+    assert.deepEqual(runs[1], runs[0]);
+    assert.deepEqual(runs[2], runs[0]);
     tf.dispose([a, b]);
   },
 });

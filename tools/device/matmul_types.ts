@@ -5,7 +5,8 @@
  * `WEBGPU_MATMUL_PROGRAM_TYPE` (1 split-K, 2 small-output tiles, 3 packed
  * 32×32 tiles; 0, a reduction for tiny outputs, is left out), each also
  * after copying a transposed operand untransposed (`T+…`, the transpose's
- * time included), and fuselab's plan (lib/engine/webgpu_matmul.ts). The
+ * time included), and fuselab's plan (lib/engine/webgpu_matmul.ts), with
+ * and without its own split-K module for Aᵀ·B (`plan+splitTN`, `plan`). The
  * totals weigh each product by its count in a step (`T+` runs an
  * untransposed product as it is).
  *
@@ -20,7 +21,7 @@ import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../lib/engine/backend.ts";
 import { BENCH_SHAPE } from "../../bench/model.ts";
 import { productKey, stepProducts } from "../../bench/floor.ts";
-import { setMatMulPlan } from "../../lib/engine/webgpu_matmul.ts";
+import { setMatMulPlan, setMatMulTN } from "../../lib/engine/webgpu_matmul.ts";
 import { installGpuTimer } from "./gpu_timer.ts";
 
 const flag = (name: string, fallback: string) => {
@@ -67,9 +68,11 @@ for (const p of products) {
   const b = tf.randomNormal(p.transB ? [p.n, p.k] : [p.k, p.n]);
   const cells: string[] = [];
   let bestUs = Infinity;
-  const all: Candidate[] = [...candidates, ["plan", (a, b, ta, tb) => tf.matMul(a, b, ta, tb)]];
+  const planned = (a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean) => tf.matMul(a, b, ta, tb);
+  const all: Candidate[] = [...candidates, ["plan", planned], ["plan+splitTN", planned]];
   for (const [name, f] of all) {
-    setMatMulPlan(name === "plan");
+    setMatMulPlan(name.startsWith("plan"));
+    setMatMulTN(name === "plan+splitTN");
     tf.tidy(() => f(a, b, p.transA, p.transB)).dispose(); // compile
     timer.start();
     for (let r = 0; r < reps; r++) tf.tidy(() => f(a, b, p.transA, p.transB)).dispose();
@@ -80,9 +83,10 @@ for (const p of products) {
     const tflops = 2 * p.m * p.n * p.k / us / 1e6;
     cells.push(`${name} ${us.toFixed(0)} µs (${tflops.toFixed(1)} TFLOP/s, ${programs})`);
     totals.set(name, (totals.get(name) ?? 0) + us * p.count);
-    if (name !== "plan") bestUs = Math.min(bestUs, us);
+    if (!name.startsWith("plan")) bestUs = Math.min(bestUs, us);
   }
   setMatMulPlan(true);
+  setMatMulTN(false);
   best += bestUs * p.count;
   console.log(`${productKey(p)} ×${p.count} [${p.label}]: ${cells.join("; ")}`);
   a.dispose();
