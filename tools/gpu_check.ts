@@ -27,6 +27,7 @@ import { BackendUnavailableError, describeBackend, selectBackend } from "../lib/
 import { checkWebGPU, probeWebGPU, webgpuStats } from "../lib/engine/webgpu.ts";
 import { distinctCalls, recordKernels, sweepKernels } from "../lib/engine/webgpu_sweep.ts";
 import { dispatchCounters } from "../lib/engine/webgpu_dispatch.ts";
+import { changedSwitches } from "../lib/engine/switches.ts";
 import {
   BENCH_DEFAULTS,
   BenchModel,
@@ -317,6 +318,8 @@ export async function main(argv: string[]): Promise<number> {
 
   const info = await selectBackend("webgpu");
   console.log(describeBackend(info));
+  const changed = changedSwitches();
+  console.log(`switches: ${changed.length ? changed.join(" ") : "all at their defaults"}`);
   console.log(
     `bench model: vocab ${o.vocab}, d_model ${o.dModel}, ${o.h} heads, d_ff ${o.dFF}, ` +
       `${o.layers} encoder layers, seq ${o.seq}, batch ${o.batch}, dropout ${o.dropout}; ` +

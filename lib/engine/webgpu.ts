@@ -25,6 +25,7 @@ import { matMulKernel } from "./webgpu_matmul.ts";
 import { installBindGroupCache } from "./webgpu_bind_groups.ts";
 import { patchShader } from "./webgpu_shader_fix.ts";
 import { installUniformArena } from "./webgpu_dispatch.ts";
+import { envSwitch } from "./switches.ts";
 
 export { patchShader, SHADER_FIXES } from "./webgpu_shader_fix.ts";
 export type { ShaderFix } from "./webgpu_shader_fix.ts";
@@ -140,7 +141,7 @@ let installed = false;
 let lastInitError = "";
 let adapterName = "";
 let fixesOn = true;
-let queueUploads = Deno.env.get("FUSELAB_WEBGPU_QUEUE_UPLOADS") !== "0";
+const queueUploads = envSwitch("FUSELAB_WEBGPU_QUEUE_UPLOADS", true);
 // deno-lint-ignore no-explicit-any
 let guardedBackend: any;
 
@@ -318,7 +319,7 @@ export function setShaderFixes(on: boolean): void {
  * `FUSELAB_WEBGPU_QUEUE_UPLOADS=0` turns it off from the start.
  */
 export function setQueueUploads(on: boolean): void {
-  queueUploads = on;
+  queueUploads.on = on;
 }
 
 /** Shader-fix and guard counters (a copy). */
@@ -393,7 +394,7 @@ function installQueueUploads(backend: AnyBackend): void {
   backend.uploadToGPU = (dataId: object) => {
     const data = backend.tensorMap.get(dataId);
     if (
-      !data || data.resource != null || data.values == null || !queueUploads ||
+      !data || data.resource != null || data.values == null || !queueUploads.on ||
       !(data.dtype === "float32" || data.dtype === "int32" || data.dtype === "bool")
     ) {
       return upload(dataId);

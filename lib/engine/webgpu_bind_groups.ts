@@ -22,6 +22,7 @@
  *
  * @module
  */
+import { envSwitch } from "./switches.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyBackend = any;
@@ -29,14 +30,14 @@ type AnyBackend = any;
 /** Entries kept before the cache starts over. */
 export const MAX_BIND_GROUPS = 4096;
 
-let on = Deno.env.get("FUSELAB_WEBGPU_BIND_GROUP_CACHE") !== "0";
+const cacheSwitch = envSwitch("FUSELAB_WEBGPU_BIND_GROUP_CACHE", true);
 
 /**
  * Turns the bind group cache on (the default) or off, for comparisons and
  * tests; `FUSELAB_WEBGPU_BIND_GROUP_CACHE=0` turns it off from the start.
  */
 export function setBindGroupCache(enabled: boolean): void {
-  on = enabled;
+  cacheSwitch.on = enabled;
 }
 
 const stats = { hits: 0, misses: 0, resets: 0 };
@@ -77,7 +78,7 @@ export function installBindGroupCache(backend: AnyBackend): void {
   const create = device.createBindGroup.bind(device);
   const cache = new Map<string, unknown>();
   device.createBindGroup = (desc: { layout: object; entries: Entry[] }) => {
-    const key = on ? keyOf(desc.layout, desc.entries) : null;
+    const key = cacheSwitch.on ? keyOf(desc.layout, desc.entries) : null;
     if (key === null) return create(desc);
     let group = cache.get(key);
     if (group) {
@@ -96,7 +97,7 @@ export function installBindGroupCache(backend: AnyBackend): void {
   const submitQueue = backend.submitQueue.bind(backend);
   backend.submitQueue = () => {
     submitQueue();
-    if (!on) return;
+    if (!cacheSwitch.on) return;
     const free = backend.bufferManager?.freeBuffers as Map<string, object[]> | undefined;
     for (const list of free?.values() ?? []) {
       if (list.length > 1) list.sort((a, b) => idOf(a) - idOf(b));

@@ -15,6 +15,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { rawDispatch } from "./webgpu_dispatch.ts";
+import { envSwitch } from "./switches.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyBackend = any;
@@ -85,14 +86,14 @@ const COLUMNS = `
   ${columnSumsMain(["X[i]"], ["Y"])}
 `;
 
-let on = Deno.env.get("FUSELAB_WEBGPU_COLUMN_SUM") !== "0";
+const columnSum = envSwitch("FUSELAB_WEBGPU_COLUMN_SUM", true);
 
 /**
  * Turns the one-dispatch column sum on (the default) or off, for comparisons
  * and tests; `FUSELAB_WEBGPU_COLUMN_SUM=0` turns it off from the start.
  */
 export function setColumnSum(enabled: boolean): void {
-  on = enabled;
+  columnSum.on = enabled;
 }
 
 /** Whether `axis` names exactly the axes 0 … rank−2 of a rank ≥ 2 tensor. */
@@ -139,7 +140,10 @@ export function columnSumKernel(stock: tf.KernelFunc): tf.KernelFunc {
       keepDims: boolean;
     };
     const r = x.shape.length;
-    if (!on || x.dtype !== "float32" || !leadingAxes(axis, r) || x.shape.some((d) => d === 0)) {
+    if (
+      !columnSum.on || x.dtype !== "float32" || !leadingAxes(axis, r) ||
+      x.shape.some((d) => d === 0)
+    ) {
       return stock(args);
     }
     const backend = args.backend as AnyBackend;

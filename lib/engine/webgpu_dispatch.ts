@@ -29,6 +29,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { envSwitch } from "./switches.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyBackend = any;
@@ -66,13 +67,13 @@ interface Arena {
   used: number;
 }
 
-let arenaOn = Deno.env.get("FUSELAB_WEBGPU_UNIFORM_ARENA") !== "0";
+const arena = envSwitch("FUSELAB_WEBGPU_UNIFORM_ARENA", true);
 /**
  * Turns the uniform arena on (the default) or off, for tests and diagnosis;
  * `FUSELAB_WEBGPU_UNIFORM_ARENA=0` turns it off from the start.
  */
 export function setUniformArena(on: boolean): void {
-  arenaOn = on;
+  arena.on = on;
 }
 
 const counters = { uniformWrites: 0, arenaDispatches: 0, rawDispatches: 0 };
@@ -91,7 +92,7 @@ export function installUniformArena(backend: AnyBackend): void {
   let current: Arena | null = null;
   const makeUniforms = backend.makeUniforms.bind(backend);
   backend.makeUniforms = (fields: UniformField[]) => {
-    if (!arenaOn) return makeUniforms(fields);
+    if (!arena.on) return makeUniforms(fields);
     const { offsets, size } = uniformLayout(fields);
     if (size > ARENA_BYTES) return makeUniforms(fields);
     let offset = current ? Math.ceil(current.used / align) * align : 0;

@@ -23,6 +23,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { kSlices, matMulTN } from "./webgpu_matmul_tn.ts";
+import { envSwitch } from "./switches.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyBackend = any;
@@ -50,8 +51,8 @@ export interface MatMulShape {
   k: number;
 }
 
-let on = Deno.env.get("FUSELAB_WEBGPU_MATMUL_PLAN") !== "0";
-let splitTN = Deno.env.get("FUSELAB_WEBGPU_MATMUL_TN") === "1";
+const planSwitch = envSwitch("FUSELAB_WEBGPU_MATMUL_PLAN", true);
+const splitTN = envSwitch("FUSELAB_WEBGPU_MATMUL_TN", false);
 
 /**
  * Turns fuselab's split-K Aᵀ·B module on or off (off, the default: TF.js's
@@ -62,12 +63,12 @@ let splitTN = Deno.env.get("FUSELAB_WEBGPU_MATMUL_TN") === "1";
  * the GPU gain.
  */
 export function setMatMulTN(enabled: boolean): void {
-  splitTN = enabled;
+  splitTN.on = enabled;
 }
 
 /** Turns the plan on or off (off: TF.js's own choice for every product). */
 export function setMatMulPlan(enabled: boolean): void {
-  on = enabled;
+  planSwitch.on = enabled;
 }
 
 /**
@@ -83,7 +84,7 @@ export function setMatMulPlan(enabled: boolean): void {
 export function planMatMul(s: MatMulShape): MatMulPlan {
   if (!s.transposeA) return { transposeFirst: s.transposeB ? ["b"] : [], program: -1 };
   if (!s.transposeB) {
-    const split = splitTN && s.batch === 1 && kSlices(s.m, s.n, s.k) > 1;
+    const split = splitTN.on && s.batch === 1 && kSlices(s.m, s.n, s.k) > 1;
     return {
       transposeFirst: [],
       program: MATMUL_PROGRAM.smallOutput,
@@ -127,7 +128,9 @@ export function matMulKernel(stock: tf.KernelFunc): tf.KernelFunc {
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const attrs = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
     const flag = Number(tf.env().get("WEBGPU_MATMUL_PROGRAM_TYPE"));
-    if (!on || flag >= 0 || a.dtype !== "float32" || b.dtype !== "float32") return stock(args);
+    if (!planSwitch.on || flag >= 0 || a.dtype !== "float32" || b.dtype !== "float32") {
+      return stock(args);
+    }
     const shape = productShape(a, b, attrs.transposeA, attrs.transposeB);
     const plan = planMatMul(shape);
     const backend = args.backend as AnyBackend;

@@ -17,6 +17,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { GRID_X, rawRecorder, wgslWorkgroupReduce, wrappedGrid } from "./webgpu_dispatch.ts";
+import { envSwitch } from "./switches.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyBackend = any;
@@ -90,14 +91,14 @@ const BACKWARD = `${UNIFORMS}
   }
 `;
 
-let fusedOn = Deno.env.get("FUSELAB_WEBGPU_FUSED_XENT") !== "0";
+const fusedXent = envSwitch("FUSELAB_WEBGPU_FUSED_XENT", true);
 
 /**
  * Turns the fused cross-entropy on webgpu on (the default) or off, for
  * comparisons and tests; `FUSELAB_WEBGPU_FUSED_XENT=0` turns it off from the start.
  */
 export function setFusedXentWebGPU(on: boolean): void {
-  fusedOn = on;
+  fusedXent.on = on;
 }
 
 /**
@@ -110,7 +111,7 @@ export function softmaxCrossEntropyWebGPU(
   labels: tf.Tensor1D,
   reduction: "mean" | "sum" = "mean",
 ): tf.Scalar | null {
-  if (!fusedOn || tf.getBackend() !== "webgpu") return null;
+  if (!fusedXent.on || tf.getBackend() !== "webgpu") return null;
   if (logits.rank !== 2 || labels.rank !== 1 || labels.shape[0] !== logits.shape[0]) return null;
   if (logits.dtype !== "float32" || labels.dtype !== "int32") return null;
   const [rows, c] = logits.shape;

@@ -1,12 +1,14 @@
 /**
  * What a run ran on (`env.json`): Deno, V8, TypeScript and TF.js versions,
- * the backend and why it was chosen, the machine, and the code version.
+ * the backend and why it was chosen, the machine, the code version, and
+ * fuselab's settings (`FUSELAB_*` variables and switches).
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import os from "node:os";
 import type { BackendInfo } from "../engine/backend.ts";
+import { changedSwitches } from "../engine/switches.ts";
 import type { EnvRecord } from "./results.ts";
 
 let codeVersion: Promise<string> | undefined;
@@ -35,6 +37,24 @@ export function getCodeVersion(): Promise<string> {
   return codeVersion;
 }
 
+/**
+ * fuselab's settings that can change how a run computes: every `FUSELAB_*`
+ * environment variable (the code version aside, recorded on its own), and
+ * the switches of fuselab's own kernels not at their defaults however they
+ * were set (`ENV=0|1`). Sorted by name.
+ */
+export function fuselabSettings(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(Deno.env.toObject())) {
+    if (k.startsWith("FUSELAB_") && k !== "FUSELAB_CODE_VERSION") out[k] = v;
+  }
+  for (const s of changedSwitches()) {
+    const [k, v] = s.split("=");
+    out[k] = v;
+  }
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a < b ? -1 : 1));
+}
+
 /** The environment record of a run on `backend`. */
 export async function envRecord(backend: BackendInfo): Promise<EnvRecord> {
   return {
@@ -53,5 +73,6 @@ export async function envRecord(backend: BackendInfo): Promise<EnvRecord> {
     cpus: navigator.hardwareConcurrency,
     memoryGiB: Math.round(os.totalmem() / 2 ** 30 * 10) / 10,
     codeVersion: await getCodeVersion(),
+    settings: fuselabSettings(),
   };
 }

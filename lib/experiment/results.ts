@@ -80,6 +80,11 @@ export interface EnvRecord {
   memoryGiB: number;
   /** `git describe --always --dirty` of the project, or "unknown". */
   codeVersion: string;
+  /**
+   * fuselab's `FUSELAB_*` environment variables and its kernel switches not
+   * at their defaults, by name (absent in records written before them).
+   */
+  settings?: Record<string, string>;
 }
 
 /**

@@ -29,8 +29,9 @@ import { ModuleList } from "./module_list.ts";
 import { Linear } from "./linear.ts";
 import { dropout as applyDropout } from "./dropout.ts";
 import { fusedAttentionFits, fusedAttentionWebGPU } from "../engine/webgpu_attention.ts";
+import { envSwitch } from "../engine/switches.ts";
 
-let fusedAttention = Deno.env.get("FUSELAB_WEBGPU_FUSED_ATTENTION") !== "0";
+const fusedAttention = envSwitch("FUSELAB_WEBGPU_FUSED_ATTENTION", true);
 
 /**
  * Turns the fused webgpu attention of {@link MultiHeadedAttention} on (the
@@ -38,7 +39,7 @@ let fusedAttention = Deno.env.get("FUSELAB_WEBGPU_FUSED_ATTENTION") !== "0";
  * `FUSELAB_WEBGPU_FUSED_ATTENTION=0` turns it off from the start.
  */
 export function setFusedAttention(on: boolean): void {
-  fusedAttention = on;
+  fusedAttention.on = on;
 }
 
 /** Options of {@link attention}. */
@@ -291,7 +292,7 @@ export class MultiHeadedAttention extends Module {
 
   /** Whether the fused webgpu attention may replace the tensor formula in this call. */
   #fusable(): boolean {
-    return fusedAttention && tf.getBackend() === "webgpu" && !this.#record &&
+    return fusedAttention.on && tf.getBackend() === "webgpu" && !this.#record &&
       this.positional !== "rope" && this.positional !== "alibi" &&
       (this.dropoutRate === 0 || !this.training);
   }

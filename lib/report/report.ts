@@ -113,6 +113,10 @@ export function renderReport(data: ExperimentData): RenderedReport {
   const backends = uniq(envs.map((e) => `${e.backend?.name ?? "?"} (tfjs ${e.tfjs ?? "?"})`));
   const versions = uniq(envs.map((e) => e.codeVersion ?? "unknown"));
   const machines = uniq(envs.map((e) => `${e.os}/${e.arch}, ${e.cpus} CPUs, Deno ${e.deno}`));
+  // fuselab's FUSELAB_* settings, one line per distinct set (none: no row).
+  const settings = uniq(
+    envs.map((e) => Object.entries(e.settings ?? {}).map(([k, v]) => `${k}=${v}`).join(" ")),
+  ).filter((x) => x !== "");
   const counts = stateCounts(data);
   const first = earliestTime(data);
   const last = latestTime(data);
@@ -139,6 +143,9 @@ export function renderReport(data: ExperimentData): RenderedReport {
       versions.length ? versions.map((v) => `<code>${esc(v)}</code>`).join(", ") : "–",
     ],
     ["Machine", machines.length ? machines.map(esc).join("; ") : "–"],
+    ...(settings.length
+      ? [["Settings", settings.map((x) => `<code>${esc(x)}</code>`).join("; ")] as [string, string]]
+      : []),
     ["Dates", first || last ? `${fmtDate(first)} – ${fmtDate(last)}` : "–"],
   ];
 

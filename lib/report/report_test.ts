@@ -306,6 +306,25 @@ Deno.test("every chart section of a realistic experiment renders, without canvas
   }
 });
 
+Deno.test("the facts name fuselab's settings when runs had any (FUSELAB_* variables, switches)", async () => {
+  const root = await Deno.makeTempDir({ prefix: "fuselab-report-" });
+  try {
+    await writeSyntheticExperiment(`${root}/pe_ablation`);
+    const before = renderReport(await loadResults(`${root}/pe_ablation`)).html;
+    assert.ok(!before.includes(">Settings<"), "no settings: no row");
+    const runs = [...Deno.readDirSync(`${root}/pe_ablation/runs`)].map((e) => e.name).sort();
+    const envPath = `${root}/pe_ablation/runs/${runs[0]}/env.json`;
+    const env = JSON.parse(await Deno.readTextFile(envPath));
+    env.settings = { FUSELAB_BLAS_THREADS: "4", FUSELAB_WEBGPU_MATMUL_TN: "1" };
+    await Deno.writeTextFile(envPath, JSON.stringify(env));
+    const html = renderReport(await loadResults(`${root}/pe_ablation`)).html;
+    assert.ok(html.includes(">Settings<"));
+    assert.ok(html.includes("<code>FUSELAB_BLAS_THREADS=4 FUSELAB_WEBGPU_MATMUL_TN=1</code>"));
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 Deno.test("unusable results give clear errors; damaged run files are listed", async () => {
   const root = await Deno.makeTempDir({ prefix: "fuselab-report-" });
   try {
