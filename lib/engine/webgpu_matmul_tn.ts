@@ -19,7 +19,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { rawDispatch } from "./webgpu_dispatch.ts";
+import { GRID_X, rawDispatch, wrappedGrid } from "./webgpu_dispatch.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyBackend = any;
@@ -108,7 +108,7 @@ const SUM = `
 
   @compute @workgroup_size(256)
   fn main(@builtin(global_invocation_id) gid : vec3<u32>) {
-    let i = i32(gid.x) + i32(gid.y) * 65535 * 256;
+    let i = i32(gid.x + gid.y * ${GRID_X * 256}u);
     if (i >= u.size) { return; }
     var s = P[i];
     for (var q = 1; q < u.slices; q++) { s += P[q * u.size + i]; }
@@ -160,13 +160,12 @@ export function matMulTN(
   });
   if (used > 1) {
     const size = m * n;
-    const groups = Math.ceil(size / 256);
     rawDispatch(backend, {
       key: "fuselab_matmul_tn_sum",
       code: SUM,
       tensors: [partial, out],
       uniforms: [size, used].map((x) => ({ type: "int32", data: [x] })),
-      workgroups: [Math.min(groups, 65535), Math.ceil(groups / 65535), 1],
+      workgroups: wrappedGrid(Math.ceil(size / 256)),
     });
   }
   return out;
