@@ -10,11 +10,13 @@
  * products of explicitly transposed tensors. Leading (batch)
  * dimensions of `a` and `b` must be equal: no broadcasting (also a wasm bug).
  *
- * The blas backend (OpenBLAS `sgemm`) and the webgpu backend transpose an
- * operand for free inside the product, so there the explicit transposes are
- * pure cost (on the bench model: about 70 `Transpose` kernels a step, 8% of
- * blas's step): they get `tf.matMul` with transpose flags, and TF.js's
- * gradient, which also uses flags.
+ * The blas backend (OpenBLAS `sgemm`) transposes an operand for free inside
+ * the product, so there the explicit transposes are pure cost (on the bench
+ * model: about 70 `Transpose` kernels a step, 8% of blas's step). On webgpu
+ * the product kernels themselves decide which operand to copy transposed
+ * (`lib/engine/webgpu_matmul.ts`, from GPU timings), for every caller. Both
+ * get `tf.matMul` with transpose flags, and TF.js's gradient, which also
+ * uses flags.
  *
  * @module
  */
