@@ -139,6 +139,22 @@ console.log(rows(stats, ""));
 console.log(rows(kernels, "kernel "));
 model.dispose();
 
+/** Wraps `queue.submit` so that the returned counter sums its calls and their time (ms). */
+function timeSubmits(queue: Timed): { ms: number; n: number } {
+  const counter = { ms: 0, n: 0 };
+  const submit = queue.submit.bind(queue);
+  queue.submit = (buffers: unknown) => {
+    const s = performance.now();
+    try {
+      return submit(buffers);
+    } finally {
+      counter.ms += performance.now() - s;
+      counter.n++;
+    }
+  };
+  return counter;
+}
+
 /** Median and minimum CPU-side recording time of a step with every dispatch emptied. */
 async function recordOnly(steps: number): Promise<void> {
   const backend = tf.backend() as unknown as { device: Timed; queue: Timed };
@@ -154,21 +170,14 @@ async function recordOnly(steps: number): Promise<void> {
     };
     return enc;
   };
-  let inSubmit = 0;
-  const submit = queue.submit.bind(queue);
-  queue.submit = (buffers: unknown) => {
-    const s = performance.now();
-    const r = submit(buffers);
-    inSubmit += performance.now() - s;
-    return r;
-  };
+  const submits = timeSubmits(queue);
   for (let i = 0; i < 2; i++) await model.step();
   const ms: number[] = [];
   for (let i = 0; i < steps; i++) {
-    inSubmit = 0;
+    submits.ms = 0;
     const s = performance.now();
     const pending = model.issue();
-    ms.push(performance.now() - s - inSubmit);
+    ms.push(performance.now() - s - submits.ms);
     await pending;
   }
   ms.sort((a, b) => a - b);
@@ -210,19 +219,7 @@ async function gpuTime(): Promise<void> {
 /** Where a steady step's wall time goes: CPU recording vs GPU busy and idle. */
 async function timeline(steps: number): Promise<void> {
   for (let i = 0; i < 3; i++) await model.step();
-  // deno-lint-ignore no-explicit-any
-  const queue = (tf.backend() as any).queue;
-  const submit = queue.submit.bind(queue);
-  let inSubmit = 0, submits = 0;
-  queue.submit = (buffers: unknown) => {
-    const s = performance.now();
-    try {
-      return submit(buffers);
-    } finally {
-      inSubmit += performance.now() - s;
-      submits++;
-    }
-  };
+  const submits = timeSubmits((tf.backend() as unknown as { queue: Timed }).queue);
   const timer = installGpuTimer();
   timer.start({ split: false });
   const record: number[] = [];
@@ -253,7 +250,9 @@ async function timeline(steps: number): Promise<void> {
     } ms ` +
       `a step; CPU recording ${ms(record[record.length >> 1])} ms a step (median; all ${
         ms((tRecorded - t0) / steps)
-      }), of which queue.submit ${ms(inSubmit / steps)} (${(submits / steps).toFixed(1)} a step)`,
+      }), of which queue.submit ${ms(submits.ms / steps)} (${
+        (submits.n / steps).toFixed(1)
+      } a step)`,
   );
   console.log(
     `timeline: GPU ${passes.length} passes (${
