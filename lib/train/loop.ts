@@ -94,6 +94,23 @@ export function totalSteps(config: RunConfig, stepsPerEpoch: number): number {
   return Math.min(config.train.epochs * stepsPerEpoch, config.train.maxSteps ?? Infinity);
 }
 
+/**
+ * ‖g‖ over every gradient, as a scalar tensor (not tf.addN: WebGPU binds
+ * every input of one AddN shader, at most 7 of them).
+ */
+function globalNorm(grads: Record<string, tf.Tensor>, names: string[]): tf.Tensor {
+  return tf.tidy(() => tf.sqrt(tf.sum(tf.stack(names.map((n) => tf.sum(tf.square(grads[n])))))));
+}
+
+/** Replaces each gradient by itself times `scale` (a number or a scalar tensor). */
+function scaleGrads(grads: Record<string, tf.Tensor>, names: string[], scale: number | tf.Tensor) {
+  for (const n of names) {
+    const g = grads[n];
+    grads[n] = tf.mul(g, scale);
+    g.dispose();
+  }
+}
+
 /** Scales gradients so that their global L2 norm is at most `maxNorm`; returns the norm. */
 export async function clipGlobalNorm(
   grads: Record<string, tf.Tensor>,
@@ -102,20 +119,10 @@ export async function clipGlobalNorm(
   const names = Object.keys(grads);
   if (!names.length) return 0;
   // An asynchronous read: GPU backends in Deno cannot read synchronously.
-  // Not tf.addN: WebGPU binds every input of one AddN shader, at most 7 of them.
-  const normT = tf.tidy(() =>
-    tf.sqrt(tf.sum(tf.stack(names.map((n) => tf.sum(tf.square(grads[n]))))))
-  );
+  const normT = globalNorm(grads, names);
   const norm = (await normT.data())[0];
   normT.dispose();
-  if (norm > maxNorm) {
-    const scale = maxNorm / (norm + 1e-6);
-    for (const n of names) {
-      const g = grads[n];
-      grads[n] = tf.mul(g, scale);
-      g.dispose();
-    }
-  }
+  if (norm > maxNorm) scaleGrads(grads, names, maxNorm / (norm + 1e-6));
   return norm;
 }
 
@@ -127,19 +134,12 @@ export async function clipGlobalNorm(
 export function clipGlobalNormOnDevice(grads: Record<string, tf.Tensor>, maxNorm: number): void {
   const names = Object.keys(grads);
   if (!names.length) return;
-  const scale = tf.tidy(() => {
-    const norm = tf.sqrt(tf.sum(tf.stack(names.map((n) => tf.sum(tf.square(grads[n]))))));
-    return tf.where(
-      tf.greater(norm, maxNorm),
-      tf.div(maxNorm, tf.add(norm, 1e-6)),
-      tf.onesLike(norm),
-    );
-  });
-  for (const n of names) {
-    const g = grads[n];
-    grads[n] = tf.mul(g, scale);
-    g.dispose();
-  }
+  const norm = globalNorm(grads, names);
+  const scale = tf.tidy(() =>
+    tf.where(tf.greater(norm, maxNorm), tf.div(maxNorm, tf.add(norm, 1e-6)), tf.onesLike(norm))
+  );
+  norm.dispose();
+  scaleGrads(grads, names, scale);
   scale.dispose();
 }
 
