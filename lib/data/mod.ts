@@ -1,5 +1,5 @@
 /**
- * Data loading: NumPy `.npy`, HDF5, JSONL features, parallel text corpora,
+ * Data loading: NumPy `.npy`, HDF5, JSONL features, parallel text corpora, the Brown Corpus,
  * tokenizers (word, BPE), vocabularies and batching, with errors that name
  * the file, the field and the fix.
  *
@@ -10,6 +10,7 @@ export * from "./npy.ts";
 export * from "./hdf5.ts";
 export * from "./jsonl.ts";
 export * from "./text.ts";
+export * from "./brown.ts";
 export * from "./tokenizer.ts";
 export * from "./bpe.ts";
 export * from "./vocab.ts";
