@@ -188,7 +188,7 @@ Deno.test("damaged files: a truncated status.json is named with its fix, other r
   const run = await exp(file, "--results", results);
   assert.equal(run.code, 1);
   assert.match(run.out, new RegExp(`${id}/status\\.json: invalid JSON.*\`--force ${id}\``));
-  assert.doesNotMatch(run.out, /    at /, "no stack trace");
+  assert.doesNotMatch(run.out, /\n\s+at /, "no stack trace");
   const fixed = await exp(file, "--results", results, "--force", id);
   assert.equal(fixed.code, 0, fixed.out);
   assert.equal((await status(dirs[0])).state, "done");
