@@ -351,7 +351,7 @@ Deno.test("validation: a TypeScript file that throws, does not parse, or never f
 Deno.test("validation: missing and damaged data files are mistakes found before anything trains", async () => {
   const dir = await Deno.makeTempDir({ prefix: "fuselab-data-" });
   await Deno.writeFile(`${dir}/random.h5`, crypto.getRandomValues(new Uint8Array(4096)));
-  const { file, lines } = await mistakes(`name: data
+  const { lines } = await mistakes(`name: data
 task: { name: mmimdb, path: ${dir}/nothere.hdf5 }
 axes:
   task.path: [${dir}/nothere.hdf5, ${dir}/random.h5]
