@@ -464,7 +464,12 @@ export async function main(args: string[]): Promise<number> {
     if (o.launcher) {
       await writeManifest(loaded.experimentDir, loaded.plan.manifest);
       const mod = await importLauncher(o.launcher);
-      return await mod.launch(await launchContext(loaded, runs, forwardArgs), launcherArgs);
+      // `--no-report` is exp's own option, and the launcher's too: before `--` it is meant for both.
+      const extra = o["no-report"] && !launcherArgs.includes("--no-report") ? ["--no-report"] : [];
+      return await mod.launch(await launchContext(loaded, runs, forwardArgs), [
+        ...launcherArgs,
+        ...extra,
+      ]);
     }
 
     let selected = runs;

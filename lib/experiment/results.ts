@@ -85,6 +85,11 @@ export interface EnvRecord {
    * at their defaults, by name (absent in records written before them).
    */
   settings?: Record<string, string>;
+  /**
+   * The Slurm job this run ran in, when it ran in one: job id, array job and
+   * task, node, CPUs per task, and how many times the job was requeued.
+   */
+  slurm?: Record<string, string>;
 }
 
 /**
