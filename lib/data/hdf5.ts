@@ -63,8 +63,10 @@ export class H5Reader {
       throw new DataError(
         path,
         "file",
-        `cannot be opened: ${(e as Error).message}`,
-        "check the path",
+        e instanceof Deno.errors.NotFound
+          ? "does not exist"
+          : `cannot be opened: ${(e as Error).message.split("\n")[0]}`,
+        "check the path (a relative path is read from the working directory)",
       );
     }
     await ready();

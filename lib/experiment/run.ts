@@ -219,6 +219,7 @@ async function trainOwned(
         epoch: ckpt.meta.epoch,
         trainSeconds: ckpt.meta.trainSeconds,
         ...(ckpt.meta.finished ? { finished: ckpt.meta.finished } : {}),
+        ...(ckpt.meta.initialLoss !== undefined ? { initialLoss: ckpt.meta.initialLoss } : {}),
       };
     } else {
       await truncateLines(paths.metrics, 0);

@@ -162,6 +162,26 @@ Deno.test("runner: a NaN loss marks the run diverged with its step, and the swee
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("runner: a loss exploding but finite marks the run diverged (train.divergeFactor)", async () => {
+  const { dir, file, results } = await experiment(`  name: "explode",
+  task: { name: "dummy_linear" },
+  train: { epochs: 2, lr: { schedule: "constant", value: 1000000 }, logEvery: 1 },
+  axes: { "train.divergeFactor": [100, 1e300] },`);
+  assert.equal(await exp(file, "--results", results), 0);
+  const { dirs } = await plan(file, results);
+  const byDefault = await status(dirs[0]);
+  assert.equal(byDefault.state, "diverged");
+  assert.match(
+    byDefault.error ?? "",
+    /training loss became [\d.e+]+ at step 2 \(epoch 1, lr 1000000\): over 100× the first loss [\d.e+-]+ \(train\.divergeFactor\)/,
+  );
+  // A laxer rule lets the same run go on: only a NaN or infinite loss would stop it.
+  const lax = await status(dirs[1]);
+  assert.equal(lax.state, "done");
+  assert.ok(lax.final!["train/loss"] > 1e6, String(lax.final!["train/loss"]));
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test("runner: losses read only when logging (as on webgpu) give the same lines and the same divergence step", async () => {
   const body = `  name: "deferred",
   task: { name: "dummy_linear" },

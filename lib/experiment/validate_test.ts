@@ -357,7 +357,7 @@ axes:
   task.path: [${dir}/nothere.hdf5, ${dir}/random.h5]
 `);
   assert.equal(lines.length, 2, lines.join("\n"));
-  assert.match(lines[0], /:4:15 task\.path: the data file .*nothere\.hdf5: file: cannot be opened/);
+  assert.match(lines[0], /:4:15 task\.path: the data file .*nothere\.hdf5: file: does not exist/);
   assert.match(
     lines[1],
     /task\.path: the data file .*random\.h5: file: is not a readable HDF5 file: file signature not found \(Not an HDF5 file\)/,
