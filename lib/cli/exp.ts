@@ -27,7 +27,8 @@ import {
   WORKER_PREFIX,
   writeManifest,
 } from "../experiment/sweep.ts";
-import { ExperimentError, type LoadedExperiment, loadExperiment } from "../experiment/validate.ts";
+import { type LoadedExperiment, loadExperiment } from "../experiment/loader.ts";
+import { ExperimentError } from "../experiment/validate.ts";
 
 const HELP = `usage:
   deno task exp <experiment file> [options]   run every variant × seed

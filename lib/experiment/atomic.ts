@@ -35,11 +35,15 @@ export function writeJsonAtomic(path: string, value: unknown): Promise<void> {
 
 /**
  * Removes the temporary files of interrupted atomic writes in `dir` and its
- * subfolders (only those of processes other than this one). Call it only
- * where no other process is writing (e.g. holding a run's lock).
- * Returns how many were removed.
+ * subfolders (never this process's own). Call it where no other process is
+ * writing (e.g. holding a run's lock), or give `minAgeMs`: then only files
+ * older than that go (a write takes milliseconds). Returns how many were removed.
  */
-export async function sweepTempFiles(dir: string, pattern: RegExp = TEMP_FILE): Promise<number> {
+export async function sweepTempFiles(
+  dir: string,
+  pattern: RegExp = TEMP_FILE,
+  minAgeMs = 0,
+): Promise<number> {
   let removed = 0;
   let entries: Deno.DirEntry[];
   try {
@@ -50,8 +54,12 @@ export async function sweepTempFiles(dir: string, pattern: RegExp = TEMP_FILE): 
   }
   for (const e of entries) {
     const path = join(dir, e.name);
-    if (e.isDirectory) removed += await sweepTempFiles(path, pattern);
+    if (e.isDirectory) removed += await sweepTempFiles(path, pattern, minAgeMs);
     else if (pattern.test(e.name) && !e.name.includes(`.${Deno.pid}.`)) {
+      if (minAgeMs > 0) {
+        const st = await Deno.stat(path).catch(() => undefined);
+        if (!st?.mtime || Date.now() - st.mtime.getTime() < minAgeMs) continue;
+      }
       await Deno.remove(path).catch(() => {});
       removed++;
     }

@@ -13,7 +13,7 @@ import { getTask } from "../tasks/registry.ts";
 import { loadCheckpoint, restoreCheckpoint } from "../train/checkpoint.ts";
 import { greedyDecode } from "../train/greedy.ts";
 import type { StatusRecord } from "./results.ts";
-import { loadExperiment } from "./validate.ts";
+import { loadExperiment } from "./loader.ts";
 
 const QUICKSTART = new URL("../../experiments/quickstart.ts", import.meta.url).pathname;
 

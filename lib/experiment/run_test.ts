@@ -6,7 +6,7 @@ import { clipGlobalNorm, clipGlobalNormOnDevice, setDeferredLossReads } from "..
 import { appendLines, countLines, truncateLines } from "./atomic.ts";
 import type { StatusRecord } from "./results.ts";
 import { WORKER_PERMISSIONS } from "./sweep.ts";
-import { loadExperiment } from "./validate.ts";
+import { loadExperiment } from "./loader.ts";
 
 const DUMMY = new URL("./testdata/dummy_task.ts", import.meta.url).href;
 const SCHEMA = new URL("./schema.ts", import.meta.url).href;

@@ -59,7 +59,7 @@ Deno.test("shipped experiments: each validates and --dry-run prints its plan", a
 });
 
 Deno.test("shipped experiments: the quick start is the copy task, sinusoid vs learned, 2 seeds", async () => {
-  const { loadExperiment } = await import("./validate.ts");
+  const { loadExperiment } = await import("./loader.ts");
   const { plan } = await loadExperiment(`${ROOT}quickstart.ts`);
   assert.deepEqual(plan.manifest.axes, { "model.positional": ["sinusoid", "learned"] });
   assert.deepEqual(plan.manifest.seeds, [0, 1]);

@@ -21,7 +21,7 @@ import { ProgressDisplay } from "./progress.ts";
 import type { Manifest, StatusRecord } from "./results.ts";
 import { RunLock } from "./lock.ts";
 import { clearRun, executeRun, isLive, readStatus, RunBusyError, runDir } from "./run.ts";
-import type { LoadedExperiment } from "./validate.ts";
+import type { LoadedExperiment } from "./loader.ts";
 
 /** Prefix of the progress lines a worker prints for its parent. */
 export const WORKER_PREFIX = "@@fuselab ";

@@ -1,15 +1,17 @@
 /**
  * Validation of an experiment file: the schema, then what the schema cannot
- * see (unknown task, axis paths, zipped lengths, exclusions, metrics), then
- * every resolved variant (the task's options, heads dividing d_model, the
- * task's own `check()`), all before anything trains.
+ * see (unknown task, axis paths, duplicate axis values, zipped lengths,
+ * exclusions, metrics), then every resolved variant (the task's options,
+ * heads dividing d_model, sizes that cannot be allocated, the task's own
+ * `check()`), then the data files the task reads, all before anything trains.
+ * Reading the file and building the plan's manifest is loader.ts's.
  *
  * Every mistake becomes one line `<file>:<line>:<col> <path>: <what was
- * expected> (got <value>)`, and all are reported at once.
+ * expected> (got <value>)`, and all are reported at once: a mistake in one
+ * stage does not hide those of the next.
  *
  * @module
  */
-import { join } from "node:path";
 import type { z } from "zod";
 import type { BackendName } from "../engine/backend.ts";
 import type { Task } from "../tasks/task.ts";
@@ -20,9 +22,7 @@ import {
   canonicalJson,
   expandVariants,
   getPath,
-  manifestAxes,
   matchesExclusion,
-  type Plan,
   type PlannedRun,
   rawRunConfig,
   runIdOf,
@@ -31,8 +31,8 @@ import {
   type Variant,
 } from "./plan.ts";
 import { Experiment } from "./schema.ts";
-import { type ExperimentSource, readExperimentSource, type Segment } from "./source.ts";
-import { type TaskCatalog, taskCatalog } from "./tasks.ts";
+import type { ExperimentSource, Segment } from "./source.ts";
+import type { TaskCatalog } from "./tasks.ts";
 
 /** A bad experiment file: `lines` are the formatted mistakes, one per line. */
 export class ExperimentError extends Error {
@@ -61,28 +61,21 @@ interface Problem {
   atAxis?: boolean;
 }
 
-/** A validated experiment with its plan. */
-export interface LoadedExperiment {
-  /** The experiment file as given. */
-  file: string;
-  source: ExperimentSource;
-  experiment: Experiment;
-  /** The task the experiment uses. */
-  task: Task;
-  catalog: TaskCatalog;
-  plan: Plan;
-  /** Results root (`results` by default). */
-  resultsRoot: string;
-  /** `<resultsRoot>/<name>`. */
-  experimentDir: string;
-}
-
-/** Options of {@link loadExperiment}. */
-export interface LoadOptions {
+/** Options of {@link validateExperiment}. */
+export interface ValidateOptions {
   /** Overrides the file's backend (`--backend`); part of each run's config. */
   backend?: BackendName;
-  /** Overrides the file's `resultsDir` (`--results`). */
-  resultsRoot?: string;
+}
+
+/** A valid experiment: its task, variants, their resolved configs, the baseline, the runs. */
+export interface ValidExperiment {
+  experiment: Experiment;
+  task: Task;
+  /** Variant key of the baseline. */
+  baseline: string;
+  seeds: number[];
+  /** Every run, variant × seed in plan order, with its id. */
+  runs: PlannedRun[];
 }
 
 // ---------------------------------------------------------------- formatting
@@ -880,35 +873,15 @@ function baselineAxesKnown(exp: Experiment): boolean {
   return paths.every((p) => known.has(p));
 }
 
-/** Normalises a metric name to `<split>/<metric>`. */
-function qualified(s: string): string {
-  const { split, metric } = parseMetricName(s);
-  return `${split}/${metric}`;
-}
-
-/**
- * Reads, validates and plans an experiment file. Throws
- * {@link ExperimentError} listing every mistake; nothing is written.
- */
-export async function loadExperiment(
-  file: string,
-  opts: LoadOptions = {},
-): Promise<LoadedExperiment> {
-  const source = await readExperimentSource(file);
-  if (source.errors.length) {
-    throw new ExperimentError(
-      file,
-      source.errors.map(([pos, msg]) => `${file}:${pos.line}:${pos.col} ${msg}`),
-    );
-  }
-  const catalog = await taskCatalog(source.tasks);
+/** The schema, the task name and the structural checks, on the raw data. */
+function firstProblems(
+  data: unknown,
+  catalog: TaskCatalog,
+): { problems: Problem[]; parsed?: Experiment; task?: Task } {
   const problems: Problem[] = [];
-  const data = source.data;
-  const parsed = Experiment.safeParse(data, { reportInput: true });
-  if (!parsed.success) {
-    problems.push(
-      ...issueProblems(parsed.error.issues as Issue[], Experiment, (p) => ({ at: p })),
-    );
+  const r = Experiment.safeParse(data, { reportInput: true });
+  if (!r.success) {
+    problems.push(...issueProblems(r.error.issues as Issue[], Experiment, (p) => ({ at: p })));
   }
   let task: Task | undefined;
   if (isRecord(data)) {
@@ -916,23 +889,29 @@ export async function loadExperiment(
     if (typeof name === "string") {
       task = catalog.get(name);
       if (!task) {
-        const names = catalog.names();
         problems.push({
           at: ["task", "name"],
           subject: "task.name",
-          expected: `unknown task${suggestion(name, names)}`,
+          expected: `unknown task${suggestion(name, catalog.names())}`,
           got: name,
         });
       }
     }
     problems.push(...structuralProblems(data, task));
   }
-  if (!task || !isRecord(data)) throw new ExperimentError(file, formatAll(source, problems, 1));
-  // Mistakes so far do not stop the checks of the variants: every mistake is reported at once.
-  const clean = problems.length === 0 && parsed.success;
-  const exp = clean ? parsed.data! : usablePart(parsed.success ? parsed.data : data, problems);
+  return { problems, parsed: r.success ? r.data : undefined, task };
+}
 
-  // Variants, exclusions, baseline.
+/**
+ * The variants left after the exclusions, and the baseline's key. Unused
+ * exclusions are reported only when the file is otherwise clean (an axis
+ * left out for its own mistake would make them look unused).
+ */
+function variantsOf(
+  exp: Experiment,
+  clean: boolean,
+  problems: Problem[],
+): { variants: Variant[]; baseline: string } {
   const all = expandVariants(exp);
   const rules = exp.exclude ?? [];
   const used = rules.map(() => false);
@@ -982,35 +961,22 @@ export async function loadExperiment(
       });
     }
   }
+  return { variants, baseline };
+}
 
-  // Every variant resolves and passes the checks.
-  const seeds = seedsOf(exp);
-  const configs = new Map<Variant, RunConfig>();
-  for (const v of variants) {
-    const r = variantProblems(exp, v, seeds[0], task, opts.backend);
-    problems.push(...r.problems.map((p) => ({ ...p, variant: v.key })));
-    if (r.config) configs.set(v, r.config);
-  }
-  problems.push(...await dataProblems(task, configs));
-  if (problems.length) {
-    throw new ExperimentError(file, formatAll(source, problems, variants.length));
-  }
-
-  // Runs: variant × seed, ids from the resolved configs.
+/** Runs: variant × seed, ids from the resolved configs; two variants with one config are a mistake. */
+async function planRuns(
+  variants: Variant[],
+  configs: Map<Variant, RunConfig>,
+  seeds: number[],
+  problems: Problem[],
+): Promise<PlannedRun[]> {
   const runs: PlannedRun[] = [];
   const byId = new Map<string, PlannedRun>();
   for (const v of variants) {
     for (const seed of seeds) {
       const config = { ...configs.get(v)!, seed };
       const id = await runIdOf(config);
-      const run: PlannedRun = {
-        id,
-        index: runs.length,
-        variant: v.values,
-        variantKey: v.key,
-        seed,
-        config,
-      };
       const twin = byId.get(id);
       if (twin) {
         const axisPath = Object.keys(v.values)[0];
@@ -1024,41 +990,52 @@ export async function loadExperiment(
         });
         break;
       }
+      const run: PlannedRun = {
+        id,
+        index: runs.length,
+        variant: v.values,
+        variantKey: v.key,
+        seed,
+        config,
+      };
       byId.set(id, run);
       runs.push(run);
     }
   }
-  if (problems.length) {
-    throw new ExperimentError(file, formatAll(source, problems, variants.length));
-  }
+  return runs;
+}
 
-  const primaryName = exp.metrics?.primary ?? task.primary;
-  const primary = qualified(primaryName);
-  const info = task.metrics.find((m) => m.name === parseMetricName(primaryName).metric);
-  const higherIsBetter = exp.metrics?.higherIsBetter ?? info?.higherIsBetter ??
-    !/loss|error|perplexity/.test(primary);
-  const resultsRoot = opts.resultsRoot ?? exp.resultsDir ?? "results";
-  return {
-    file,
-    source,
-    experiment: exp,
-    task,
-    catalog,
-    resultsRoot,
-    experimentDir: join(resultsRoot, exp.name),
-    plan: {
-      manifest: {
-        experiment: exp.name,
-        file,
-        ...(exp.description ? { description: exp.description } : {}),
-        axes: manifestAxes(exp),
-        seeds,
-        primary: { metric: primary, higherIsBetter },
-        compare: (exp.metrics?.compare ?? []).map(qualified),
-        baseline,
-        runs: runs.map(({ config: _c, ...r }) => r),
-      },
-      runs,
-    },
-  };
+/**
+ * Validates an experiment file as read (`source`, syntax errors already
+ * reported) against the tasks of `catalog`, and plans its runs. Throws
+ * {@link ExperimentError} listing every mistake, all at once: mistakes in
+ * the schema or the axes do not stop the checks of the variants (values in
+ * error are replaced by their defaults there, and checks that involve them
+ * skipped), nor the checks of the data files.
+ */
+export async function validateExperiment(
+  source: ExperimentSource,
+  catalog: TaskCatalog,
+  opts: ValidateOptions = {},
+): Promise<ValidExperiment> {
+  const fail = (problems: Problem[], total: number) =>
+    new ExperimentError(source.file, formatAll(source, problems, total));
+  const data = source.data;
+  const { problems, parsed, task } = firstProblems(data, catalog);
+  if (!task || !isRecord(data)) throw fail(problems, 1);
+  const clean = problems.length === 0 && parsed !== undefined;
+  const exp = clean ? parsed! : usablePart(parsed ?? data, problems);
+  const { variants, baseline } = variantsOf(exp, clean, problems);
+  const seeds = seedsOf(exp);
+  const configs = new Map<Variant, RunConfig>();
+  for (const v of variants) {
+    const r = variantProblems(exp, v, seeds[0], task, opts.backend);
+    problems.push(...r.problems.map((p) => ({ ...p, variant: v.key })));
+    if (r.config) configs.set(v, r.config);
+  }
+  problems.push(...await dataProblems(task, configs));
+  if (problems.length) throw fail(problems, variants.length);
+  const runs = await planRuns(variants, configs, seeds, problems);
+  if (problems.length) throw fail(problems, variants.length);
+  return { experiment: exp, task, baseline, seeds, runs };
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { main } from "../cli/exp.ts";
-import { ExperimentError, loadExperiment } from "./validate.ts";
+import { loadExperiment } from "./loader.ts";
+import { ExperimentError } from "./validate.ts";
 
 const DUMMY = new URL("./testdata/dummy_task.ts", import.meta.url).href;
 const SCHEMA = new URL("./schema.ts", import.meta.url).href;
