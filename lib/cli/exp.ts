@@ -43,7 +43,8 @@ options:
   --retry-failed          re-run failed runs (done runs are always kept)
   --force ID|all          start these runs afresh (repeatable)
   --results DIR           results root (default: the file's resultsDir, else results/)
-  --run-index I           run only the I-th planned run (for cluster array jobs)
+  --run-index I           run only the I-th planned run
+  --run-id ID             run only this run (what cluster array tasks use)
   --launcher NAME         hand the plan to lib/launch/NAME.ts (options exp does not know,
                           and everything after --, go to it)
   --no-report             do not rebuild the report at the end
