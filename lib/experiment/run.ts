@@ -15,7 +15,14 @@ import type { Task, TaskRun } from "../tasks/task.ts";
 import { Adam } from "../train/adam.ts";
 import { loadCheckpoint, restoreCheckpoint, saveCheckpoint } from "../train/checkpoint.ts";
 import { type LoopPosition, type LoopProgress, totalSteps, trainLoop } from "../train/loop.ts";
-import { appendLines, readJson, sweepTempFiles, truncateLines, writeJsonAtomic } from "./atomic.ts";
+import {
+  appendLines,
+  DamagedFileError,
+  readJson,
+  sweepTempFiles,
+  truncateLines,
+  writeJsonAtomic,
+} from "./atomic.ts";
 import { envRecord } from "./env.ts";
 import { isLocked, LOCK_FILE, RunLock } from "./lock.ts";
 import type { PlannedRun } from "./plan.ts";
@@ -117,6 +124,8 @@ export function collectRngs(rng: Rng, task: TaskRun): Record<string, Rng> {
 }
 
 function errorText(e: unknown): string {
+  // Expected faults are one line; anything else keeps its stack for the bug report.
+  if (e instanceof DamagedFileError) return e.message;
   if (e instanceof Error) return e.stack ?? `${e.name}: ${e.message}`;
   return String(e);
 }
@@ -207,7 +216,13 @@ async function trainOwned(
     adam = optimizer!;
     const rngs = collectRngs(rng, taskRun);
     let start: LoopPosition = { step: 0, epoch: 0, trainSeconds: 0 };
-    const ckpt = await loadCheckpoint(paths.checkpoint);
+    const ckpt = await loadCheckpoint(paths.checkpoint).catch((e) => {
+      throw new DamagedFileError(
+        paths.checkpoint,
+        `cannot be read to resume (${(e as Error).message.split("\n")[0]})`,
+        `\`--force ${run.id}\` starts this run afresh`,
+      );
+    });
     if (ckpt) {
       restoreCheckpoint(ckpt, model, adam);
       for (const [name, state] of Object.entries(ckpt.meta.rng)) {
