@@ -13,6 +13,7 @@
  *     status.json                 StatusRecord: state, timings, final metrics, error
  *     checkpoint.safetensors      parameters, Adam moments; metadata: step, epoch, rng, line count
  *     artifacts/<name>.json       model insight (see ARTIFACTS)
+ *     run.lock                    held (OS file lock) by the process training the run (lock.ts)
  * results/index.html              every experiment
  * ```
  * Every file is written atomically (temporary file, then rename);
