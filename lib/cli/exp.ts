@@ -14,19 +14,21 @@ import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { type BackendName, BACKENDS, BackendUnavailableError } from "../engine/backend.ts";
 import type { LoopProgress } from "../train/loop.ts";
-import { exists } from "../experiment/atomic.ts";
+import { DamagedFileError, exists } from "../experiment/atomic.ts";
 import type { LaunchContext, LauncherModule } from "../experiment/launch.ts";
 import { formatValue, type PlannedRun } from "../experiment/plan.ts";
 import type { RunState, StatusRecord } from "../experiment/results.ts";
-import { executeRun, isLive, readStatus, runDir } from "../experiment/run.ts";
+import { executeRun, isLive, RunBusyError, runDir } from "../experiment/run.ts";
 import {
   decide,
   planStatuses,
   runSweep,
+  WORKER_EXIT,
   WORKER_PREFIX,
   writeManifest,
 } from "../experiment/sweep.ts";
-import { ExperimentError, type LoadedExperiment, loadExperiment } from "../experiment/validate.ts";
+import { type LoadedExperiment, loadExperiment } from "../experiment/loader.ts";
+import { ExperimentError } from "../experiment/validate.ts";
 
 const HELP = `usage:
   deno task exp <experiment file> [options]   run every variant × seed
@@ -41,7 +43,8 @@ options:
   --retry-failed          re-run failed runs (done runs are always kept)
   --force ID|all          start these runs afresh (repeatable)
   --results DIR           results root (default: the file's resultsDir, else results/)
-  --run-index I           run only the I-th planned run (for cluster array jobs)
+  --run-index I           run only the I-th planned run
+  --run-id ID             run only this run (what cluster array tasks use)
   --launcher NAME         hand the plan to lib/launch/NAME.ts (options exp does not know,
                           and everything after --, go to it)
   --no-report             do not rebuild the report at the end
@@ -105,9 +108,15 @@ function stateOf(s: StatusRecord | undefined): RunState {
   return s?.state ?? "pending";
 }
 
-/** The state to show: an interrupted `running` run shows as `interrupted`. */
-function shownState(s: StatusRecord | undefined): string {
-  if (s?.state === "running" && !isLive(s)) return "interrupted";
+/**
+ * The state to show: a run whose lock is held shows as `running`, a
+ * `running` run without a live holder as `interrupted`, a run whose
+ * status.json is damaged as `damaged`.
+ */
+function shownState(s: StatusRecord | undefined, dir: string, damaged = false): string {
+  if (isLive(dir)) return "running";
+  if (damaged) return "damaged";
+  if (s?.state === "running") return "interrupted";
   return stateOf(s);
 }
 
@@ -115,6 +124,7 @@ function planTable(
   loaded: LoadedExperiment,
   runs: PlannedRun[],
   statuses: Map<string, StatusRecord | undefined>,
+  damaged: Map<string, string>,
   extra?: { header: string; cell(run: PlannedRun, s: StatusRecord | undefined): string }[],
 ): string {
   const axes = Object.keys(loaded.plan.manifest.axes);
@@ -126,7 +136,7 @@ function planTable(
       run.id,
       ...axes.map((a) => formatValue(run.variant[a])),
       String(run.seed),
-      shownState(s),
+      shownState(s, runDir(loaded.experimentDir, run.id), damaged.has(run.id)),
       ...(extra ?? []).map((e) => e.cell(run, s)),
     ];
   });
@@ -138,7 +148,9 @@ async function launchContext(
   runs: PlannedRun[],
   forwardArgs: string[],
 ): Promise<LaunchContext> {
-  const statuses = await planStatuses(loaded);
+  const damaged = new Map<string, string>();
+  const statuses = await planStatuses(loaded, damaged);
+  for (const note of damagedNotes(loaded, damaged)) console.error(note);
   return {
     file: loaded.file,
     experiment: loaded.experiment,
@@ -163,8 +175,16 @@ async function importLauncher(name: string): Promise<LauncherModule> {
   return await import(url.href) as LauncherModule;
 }
 
+/** One line per damaged status.json, saying how to repair it. */
+function damagedNotes(loaded: LoadedExperiment, damaged: Map<string, string>): string[] {
+  return [...damaged].map(([id, message]) =>
+    `${message} (deno task exp ${loaded.file} --force ${id})`
+  );
+}
+
 async function statusCommand(loaded: LoadedExperiment, runs: PlannedRun[]): Promise<number> {
-  const statuses = await planStatuses(loaded);
+  const damaged = new Map<string, string>();
+  const statuses = await planStatuses(loaded, damaged);
   const primary = loaded.plan.manifest.primary.metric;
   let scheduler: Record<string, string> | undefined;
   if (await exists(`${loaded.experimentDir}/slurm.json`)) {
@@ -197,10 +217,15 @@ async function statusCommand(loaded: LoadedExperiment, runs: PlannedRun[]): Prom
           : "",
     },
   ];
-  console.log(planTable(loaded, runs, statuses, extra));
+  console.log(planTable(loaded, runs, statuses, damaged, extra));
+  for (const note of damagedNotes(loaded, damaged)) console.log(note);
   const counts = new Map<string, number>();
   for (const r of runs) {
-    const st = shownState(statuses.get(r.id));
+    const st = shownState(
+      statuses.get(r.id),
+      runDir(loaded.experimentDir, r.id),
+      damaged.has(r.id),
+    );
     counts.set(st, (counts.get(st) ?? 0) + 1);
   }
   console.log(
@@ -210,30 +235,62 @@ async function statusCommand(loaded: LoadedExperiment, runs: PlannedRun[]): Prom
   return 0;
 }
 
+/**
+ * Ends this worker when its parent dies: the parent holds the write end of
+ * our stdin and never writes, so end of input means it is gone. The run's
+ * lock dies with the process and its status stays `running`: interrupted,
+ * resumed by the next sweep.
+ */
+function exitWithParent(): void {
+  (async () => {
+    const buf = new Uint8Array(256);
+    try {
+      while ((await Deno.stdin.read(buf)) !== null) {
+        // nothing is ever sent
+      }
+    } catch {
+      // a closed pipe is the same news
+    }
+    Deno.exit(WORKER_EXIT.orphaned);
+  })();
+}
+
 /** A worker (spawned by `--jobs`): runs one run, reporting progress as JSON lines. */
 async function workerCommand(
   loaded: LoadedExperiment,
   run: PlannedRun,
-  forced: boolean,
   retryFailed: boolean,
 ): Promise<number> {
+  exitWithParent();
   const dir = runDir(loaded.experimentDir, run.id);
-  const action = decide(await readStatus(dir), forced, retryFailed);
-  if (action === "skip") return 0;
   let last = 0;
+  let trained = true;
   const encoder = new TextEncoder();
-  const status = await executeRun({
-    experiment: loaded.experiment.name,
-    run,
-    task: loaded.task,
-    dir,
-    progress: (p: LoopProgress) => {
-      const now = performance.now();
-      if (now - last < 200 && p.step < p.totalSteps && p.phase === "training") return;
-      last = now;
-      Deno.stdout.writeSync(encoder.encode(WORKER_PREFIX + JSON.stringify(p) + "\n"));
-    },
-  });
+  let status: StatusRecord;
+  try {
+    status = await executeRun({
+      experiment: loaded.experiment.name,
+      run,
+      task: loaded.task,
+      dir,
+      shouldRun: (s) => (trained = decide(s, false, retryFailed) !== "skip"),
+      progress: (p: LoopProgress) => {
+        const now = performance.now();
+        if (now - last < 200 && p.step < p.totalSteps && p.phase === "training") return;
+        last = now;
+        try {
+          Deno.stdout.writeSync(encoder.encode(WORKER_PREFIX + JSON.stringify(p) + "\n"));
+        } catch {
+          // The parent is gone (broken pipe): leave the run interrupted, not failed.
+          Deno.exit(WORKER_EXIT.orphaned);
+        }
+      },
+    });
+  } catch (e) {
+    if (e instanceof RunBusyError) return WORKER_EXIT.busy;
+    throw e;
+  }
+  if (!trained) return WORKER_EXIT.skipped;
   return status.state === "failed" ? 1 : 0;
 }
 
@@ -286,6 +343,38 @@ export function splitLauncherArgs(args: string[]): { ownArgs: string[]; launcher
     }
   }
   return { ownArgs, launcherArgs: [...forwarded, ...launcherArgs] };
+}
+
+/** Error codes of the file system that are the machine's state, not a bug. */
+const ENVIRONMENT_CODES = new Set([
+  "ENOSPC",
+  "EDQUOT",
+  "EROFS",
+  "EACCES",
+  "EPERM",
+  "ENOTDIR",
+  "EISDIR",
+  "EEXIST",
+  "EIO",
+]);
+
+/**
+ * The one line to print for an expected fault of the environment (a damaged
+ * results file, a read-only or full disk, a permission refused), or
+ * `undefined` for a bug (which keeps its stack trace).
+ */
+export function environmentFault(e: unknown): string | undefined {
+  if (e instanceof DamagedFileError) return `error: ${e.message}`;
+  if (!(e instanceof Error)) return undefined;
+  const code = (e as { code?: string }).code;
+  const denied = e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotCapable;
+  if (!denied && !(code && ENVIRONMENT_CODES.has(code))) return undefined;
+  const hint = code === "ENOSPC" || code === "EDQUOT"
+    ? "free some space, then run the same command again: finished runs are kept"
+    : e instanceof Deno.errors.NotCapable
+    ? "run it through `deno task exp`, which grants the permissions it needs"
+    : "check that the results folder (--results) is writable, then run the same command again";
+  return `error: ${e.message.split("\n")[0]}; ${hint}`;
 }
 
 /** `deno task exp ...`; returns the exit status. */
@@ -343,7 +432,8 @@ export async function main(args: string[]): Promise<number> {
     if (isStatus) return await statusCommand(loaded, runs);
 
     if (o["dry-run"]) {
-      const statuses = await planStatuses(loaded);
+      const damaged = new Map<string, string>();
+      const statuses = await planStatuses(loaded, damaged);
       const m = loaded.plan.manifest;
       console.log(
         `${m.experiment}: ${plural(runs.length, "run")}` +
@@ -362,25 +452,26 @@ export async function main(args: string[]): Promise<number> {
           m.primary.higherIsBetter ? "higher" : "lower"
         } is better)\n`,
       );
-      console.log(planTable(loaded, runs, statuses));
+      console.log(planTable(loaded, runs, statuses, damaged));
+      for (const note of damagedNotes(loaded, damaged)) console.log(note);
       return 0;
     }
 
     if (o.worker) {
       const run = loaded.plan.runs.find((r) => r.id === o["run-id"]);
       if (!run) throw new UsageError(`--run-id ${o["run-id"]}: no planned run has this id`);
-      return await workerCommand(
-        loaded,
-        run,
-        force === "all" || force.has(run.id),
-        !!o["retry-failed"],
-      );
+      return await workerCommand(loaded, run, !!o["retry-failed"]);
     }
 
     if (o.launcher) {
       await writeManifest(loaded.experimentDir, loaded.plan.manifest);
       const mod = await importLauncher(o.launcher);
-      return await mod.launch(await launchContext(loaded, runs, forwardArgs), launcherArgs);
+      // `--no-report` is exp's own option, and the launcher's too: before `--` it is meant for both.
+      const extra = o["no-report"] && !launcherArgs.includes("--no-report") ? ["--no-report"] : [];
+      return await mod.launch(await launchContext(loaded, runs, forwardArgs), [
+        ...launcherArgs,
+        ...extra,
+      ]);
     }
 
     let selected = runs;
@@ -426,6 +517,11 @@ export async function main(args: string[]): Promise<number> {
     }
     if (e instanceof BackendUnavailableError) {
       console.error(e.message);
+      return 1;
+    }
+    const fault = environmentFault(e);
+    if (fault) {
+      console.error(fault);
       return 1;
     }
     throw e;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { splitLauncherArgs } from "./exp.ts";
+import { environmentFault, splitLauncherArgs } from "./exp.ts";
 
 Deno.test("exp: with --launcher, unknown options and their values go to the launcher", () => {
   const r = splitLauncherArgs([
@@ -33,4 +33,16 @@ Deno.test("exp: without --launcher, nothing is forwarded and unknown options sta
   const r = splitLauncherArgs(["e.yaml", "--partition", "gpu"]);
   assert.deepEqual(r.ownArgs, ["e.yaml", "--partition", "gpu"]);
   assert.deepEqual(r.launcherArgs, []);
+});
+
+Deno.test("exp: faults of the machine are one line with what to do; bugs are not hidden", () => {
+  const full = Object.assign(new Error("No space left on device (os error 28): write 'x'"), {
+    code: "ENOSPC",
+  });
+  assert.match(environmentFault(full)!, /^error: No space left on device .*; free some space/);
+  const ro = Object.assign(new Error("Read-only file system (os error 30)"), { code: "EROFS" });
+  assert.match(environmentFault(ro)!, /^error: Read-only file system .*; check that the results/);
+  const denied = new Deno.errors.PermissionDenied("Permission denied (os error 13)");
+  assert.match(environmentFault(denied)!, /^error: Permission denied/);
+  assert.equal(environmentFault(new TypeError("x is undefined")), undefined);
 });

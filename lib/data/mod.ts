@@ -6,6 +6,7 @@
  * @module
  */
 export * from "./errors.ts";
+export * from "./files.ts";
 export * from "./npy.ts";
 export * from "./hdf5.ts";
 export * from "./jsonl.ts";

@@ -1,12 +1,19 @@
 /**
- * Crash-safe file writes for the results folder: every whole file is written
- * to a temporary sibling and renamed over the target (a rename is atomic on
- * one file system), and `metrics.jsonl` only ever grows by whole lines.
+ * fuselab's one set of file utilities: crash-safe writes for the results
+ * folder (every whole file is written to a temporary sibling and renamed
+ * over the target, a rename being atomic on one file system; the temporary
+ * file is removed when the write fails, and {@link sweepTempFiles} removes
+ * those a killed process left), `metrics.jsonl` growing by whole lines only,
+ * reading JSON with a damaged file named, and {@link exists}.
  *
  * @module
  */
+import { join } from "node:path";
 
 let counter = 0;
+
+/** Names of the temporary files {@link writeFileAtomic} writes: `<name>.<pid>.<n>.tmp`. */
+export const TEMP_FILE = /\.\d+\.\d+\.tmp$/;
 
 /** Writes `data` to `path` atomically (temporary file in the same folder, then rename). */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
@@ -27,10 +34,57 @@ export function writeJsonAtomic(path: string, value: unknown): Promise<void> {
 }
 
 /**
- * Reads JSON from `path`, or `undefined` when the file does not exist; a
- * damaged file is an error that names it.
+ * Removes the temporary files of interrupted atomic writes in `dir` and its
+ * subfolders (never this process's own). Call it where no other process is
+ * writing (e.g. holding a run's lock), or give `minAgeMs`: then only files
+ * older than that go (a write takes milliseconds). Returns how many were removed.
  */
-export async function readJson<T>(path: string): Promise<T | undefined> {
+export async function sweepTempFiles(
+  dir: string,
+  pattern: RegExp = TEMP_FILE,
+  minAgeMs = 0,
+): Promise<number> {
+  let removed = 0;
+  let entries: Deno.DirEntry[];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(dir));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return 0;
+    throw e;
+  }
+  for (const e of entries) {
+    const path = join(dir, e.name);
+    if (e.isDirectory) removed += await sweepTempFiles(path, pattern, minAgeMs);
+    else if (pattern.test(e.name) && !e.name.includes(`.${Deno.pid}.`)) {
+      if (minAgeMs > 0) {
+        const st = await Deno.stat(path).catch(() => undefined);
+        if (!st?.mtime || Date.now() - st.mtime.getTime() < minAgeMs) continue;
+      }
+      await Deno.remove(path).catch(() => {});
+      removed++;
+    }
+  }
+  return removed;
+}
+
+/**
+ * A results file that cannot be read as fuselab wrote it (a truncated or
+ * edited JSON file). The message names the file, what is wrong, and the fix.
+ */
+export class DamagedFileError extends Error {
+  /** @param path the file; @param problem what is wrong; @param fix what to do */
+  constructor(readonly path: string, readonly problem: string, readonly fix?: string) {
+    super(`${path}: ${problem}${fix ? `; ${fix}` : ""}`);
+    this.name = "DamagedFileError";
+  }
+}
+
+/**
+ * Reads JSON from `path`, or `undefined` when the file does not exist; a
+ * damaged file is a {@link DamagedFileError} that names it (with `fix` as
+ * the advice).
+ */
+export async function readJson<T>(path: string, fix?: string): Promise<T | undefined> {
   let text: string;
   try {
     text = await Deno.readTextFile(path);
@@ -41,11 +95,12 @@ export async function readJson<T>(path: string): Promise<T | undefined> {
   try {
     return JSON.parse(text) as T;
   } catch (e) {
-    throw new Error(`${path}: invalid JSON (${(e as Error).message})`);
+    const why = text.trim() ? (e as Error).message : "the file is empty";
+    throw new DamagedFileError(path, `invalid JSON, the file is damaged (${why})`, fix);
   }
 }
 
-/** True when `path` exists. */
+/** True when `path` exists (any kind of file); other errors than NotFound are thrown. */
 export async function exists(path: string): Promise<boolean> {
   try {
     await Deno.stat(path);

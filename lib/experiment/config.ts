@@ -73,7 +73,16 @@ export const TrainConfig = z.strictObject({
   checkpointEvery: z.int().min(1).default(1),
   /** Stop (state done, budget noted) after this many seconds of training. */
   timeLimitS: z.number().positive().optional(),
+  /**
+   * A training loss above this many times the run's first loss marks the run
+   * diverged, as a NaN or infinite one does (default {@link DIVERGE_FACTOR};
+   * optional without a default, so that run ids do not change).
+   */
+  divergeFactor: z.number().gt(1).optional(),
 });
+
+/** The default of `train.divergeFactor`. */
+export const DIVERGE_FACTOR = 100;
 /** Training loop settings. */
 export type TrainConfig = z.infer<typeof TrainConfig>;
 

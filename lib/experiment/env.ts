@@ -55,8 +55,28 @@ export function fuselabSettings(): Record<string, string> {
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a < b ? -1 : 1));
 }
 
+/** Slurm's variables of the job this process runs in, by short name; undefined outside Slurm. */
+export function slurmJob(): Record<string, string> | undefined {
+  const env = Deno.env.toObject();
+  if (!env.SLURM_JOB_ID) return undefined;
+  const names: Record<string, string> = {
+    jobId: "SLURM_JOB_ID",
+    arrayJobId: "SLURM_ARRAY_JOB_ID",
+    arrayTaskId: "SLURM_ARRAY_TASK_ID",
+    node: "SLURMD_NODENAME",
+    cpusPerTask: "SLURM_CPUS_PER_TASK",
+    restartCount: "SLURM_RESTART_COUNT",
+    partition: "SLURM_JOB_PARTITION",
+  };
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(names)) if (env[v] !== undefined) out[k] = env[v];
+  out.node ??= Deno.hostname();
+  return out;
+}
+
 /** The environment record of a run on `backend`. */
 export async function envRecord(backend: BackendInfo): Promise<EnvRecord> {
+  const slurm = slurmJob();
   return {
     deno: Deno.version.deno,
     v8: Deno.version.v8,
@@ -74,5 +94,6 @@ export async function envRecord(backend: BackendInfo): Promise<EnvRecord> {
     memoryGiB: Math.round(os.totalmem() / 2 ** 30 * 10) / 10,
     codeVersion: await getCodeVersion(),
     settings: fuselabSettings(),
+    ...(slurm ? { slurm } : {}),
   };
 }

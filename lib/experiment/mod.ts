@@ -8,13 +8,8 @@ export * from "./config.ts";
 export * from "./results.ts";
 export * from "./schema.ts";
 export type { ExperimentSource, Position, Segment } from "./source.ts";
-export {
-  ExperimentError,
-  type LoadedExperiment,
-  loadExperiment,
-  type LoadOptions,
-  parseMetricName,
-} from "./validate.ts";
+export { ExperimentError, parseMetricName } from "./validate.ts";
+export { type LoadedExperiment, loadExperiment, type LoadOptions } from "./loader.ts";
 export {
   axisGroups,
   canonicalJson,
@@ -30,12 +25,16 @@ export {
   collectRngs,
   type ExecuteOptions,
   executeRun,
+  isLive,
   readStatus,
   RUN_FILES,
+  RunBusyError,
   runDir,
 } from "./run.ts";
 export { buildReports, runSweep, type SweepOptions, type SweepSummary } from "./sweep.ts";
 export type { LaunchContext, LauncherModule, LaunchRun } from "./launch.ts";
 export { envRecord, getCodeVersion } from "./env.ts";
+export { isLocked, LOCK_FILE, RunLock } from "./lock.ts";
+export { DamagedFileError, exists, writeFileAtomic, writeJsonAtomic } from "./atomic.ts";
 export { ProgressDisplay } from "./progress.ts";
 export { experimentJsonSchema } from "./json_schema.ts";

@@ -123,9 +123,13 @@ export function seedsOf(exp: Experiment): number[] {
   return typeof s === "number" ? Array.from({ length: s }, (_, i) => i) : s;
 }
 
-/** Deep copy of plain data. */
+/** Deep copy of plain data (NaN and Infinity kept, for validation to name them). */
 function clone<T>(v: T): T {
-  return v === undefined ? v : JSON.parse(JSON.stringify(v));
+  if (Array.isArray(v)) return v.map(clone) as T;
+  if (v !== null && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, clone(x)])) as T;
+  }
+  return v;
 }
 
 /** Sets `path` (`a.b.c`) in `obj`, creating objects on the way. */

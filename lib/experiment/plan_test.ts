@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { canonicalJson, expandVariants, runIdOf } from "./plan.ts";
 import { RunConfig } from "./config.ts";
 import { Experiment } from "./schema.ts";
-import { ExperimentError, loadExperiment } from "./validate.ts";
+import { loadExperiment } from "./loader.ts";
+import { ExperimentError } from "./validate.ts";
 
 function variants(e: Record<string, unknown>): string[] {
   return expandVariants(Experiment.parse({ name: "x", task: { name: "copy" }, ...e }))

@@ -13,6 +13,7 @@
  *     status.json                 StatusRecord: state, timings, final metrics, error
  *     checkpoint.safetensors      parameters, Adam moments; metadata: step, epoch, rng, line count
  *     artifacts/<name>.json       model insight (see ARTIFACTS)
+ *     run.lock                    held (OS file lock) by the process training the run (lock.ts)
  * results/index.html              every experiment
  * ```
  * Every file is written atomically (temporary file, then rename);
@@ -85,6 +86,11 @@ export interface EnvRecord {
    * at their defaults, by name (absent in records written before them).
    */
   settings?: Record<string, string>;
+  /**
+   * The Slurm job this run ran in, when it ran in one: job id, array job and
+   * task, node, CPUs per task, and how many times the job was requeued.
+   */
+  slurm?: Record<string, string>;
 }
 
 /**

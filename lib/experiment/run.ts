@@ -7,7 +7,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { selectBackend } from "../engine/backend.ts";
 import { Rng } from "../engine/rng.ts";
 import { Module } from "../nn/module.ts";
@@ -15,8 +15,16 @@ import type { Task, TaskRun } from "../tasks/task.ts";
 import { Adam } from "../train/adam.ts";
 import { loadCheckpoint, restoreCheckpoint, saveCheckpoint } from "../train/checkpoint.ts";
 import { type LoopPosition, type LoopProgress, totalSteps, trainLoop } from "../train/loop.ts";
-import { appendLines, readJson, truncateLines, writeJsonAtomic } from "./atomic.ts";
+import {
+  appendLines,
+  DamagedFileError,
+  readJson,
+  sweepTempFiles,
+  truncateLines,
+  writeJsonAtomic,
+} from "./atomic.ts";
 import { envRecord } from "./env.ts";
+import { isLocked, LOCK_FILE, RunLock } from "./lock.ts";
 import type { PlannedRun } from "./plan.ts";
 import type { MetricsLine, RunRecord, StatusRecord } from "./results.ts";
 
@@ -28,6 +36,7 @@ export const RUN_FILES = {
   status: "status.json",
   checkpoint: "checkpoint.safetensors",
   artifacts: "artifacts",
+  lock: LOCK_FILE,
 } as const;
 
 /** The folder of run `id` in an experiment folder. */
@@ -35,23 +44,47 @@ export function runDir(experimentDir: string, id: string): string {
   return join(experimentDir, "runs", id);
 }
 
-/** Reads a run's status.json, if any. */
+/**
+ * Reads a run's status.json, if any; a damaged one is a `DamagedFileError`
+ * that says how to repair it (`--force <id>`).
+ */
 export function readStatus(dir: string): Promise<StatusRecord | undefined> {
-  return readJson<StatusRecord>(join(dir, RUN_FILES.status));
+  const fix = `\`--force ${basename(dir)}\` starts this run afresh`;
+  return readJson<StatusRecord>(join(dir, RUN_FILES.status), fix);
 }
 
 /**
- * Whether a `running` status belongs to a live process on this host (then
- * another sweep is training it); `false` for an interrupted run.
+ * Whether a process is training the run in `dir` now: it holds the run's
+ * lock (lock.ts). A `running` status without a live holder is an
+ * interrupted run.
  */
-export function isLive(status: StatusRecord | undefined): boolean {
-  if (status?.state !== "running" || !status.pid || status.pid === Deno.pid) return false;
-  if (status.host !== Deno.hostname()) return false;
+export function isLive(dir: string): boolean {
+  return isLocked(dir);
+}
+
+/**
+ * Empties a run's folder for `--force` (the caller holds the run's lock,
+ * whose file stays).
+ */
+export async function clearRun(dir: string): Promise<void> {
+  let entries: Deno.DirEntry[];
   try {
-    const cmdline = Deno.readTextFileSync(`/proc/${status.pid}/cmdline`);
-    return cmdline.includes("deno");
-  } catch {
-    return false;
+    entries = await Array.fromAsync(Deno.readDir(dir));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return;
+    throw e;
+  }
+  for (const e of entries) {
+    if (e.name !== LOCK_FILE) await Deno.remove(join(dir, e.name), { recursive: true });
+  }
+}
+
+/** Another process is training this run (it holds the run's lock). */
+export class RunBusyError extends Error {
+  /** @param dir the run's folder */
+  constructor(readonly dir: string) {
+    super(`${dir}: being trained by another process`);
+    this.name = "RunBusyError";
   }
 }
 
@@ -64,6 +97,12 @@ export interface ExecuteOptions {
   dir: string;
   /** Progress for a display. */
   progress?(p: LoopProgress): void;
+  /**
+   * Asked once the run's lock is held, with the run's status then: whether to
+   * train it (another process may have finished it meanwhile). Default: yes.
+   * When it says no, the status is returned as it is and nothing is written.
+   */
+  shouldRun?(status: StatusRecord | undefined): boolean;
 }
 
 /**
@@ -85,6 +124,8 @@ export function collectRngs(rng: Rng, task: TaskRun): Record<string, Rng> {
 }
 
 function errorText(e: unknown): string {
+  // Expected faults are one line; anything else keeps its stack for the bug report.
+  if (e instanceof DamagedFileError) return e.message;
   if (e instanceof Error) return e.stack ?? `${e.name}: ${e.message}`;
   return String(e);
 }
@@ -92,9 +133,36 @@ function errorText(e: unknown): string {
 /**
  * Trains one run in `dir`, resuming from its checkpoint when there is one,
  * and returns its final status (also written to status.json). Failures are
- * caught and recorded as `failed`; a NaN or infinite loss as `diverged`.
+ * caught and recorded as `failed`; a NaN or infinite loss, or one far above
+ * its start (`train.divergeFactor`), as `diverged`.
+ *
+ * The run's lock is held throughout, so no other process writes its files;
+ * when another process holds it, {@link RunBusyError} is thrown and nothing
+ * is written. Temporary files a crash left in the folder are removed first.
  */
 export async function executeRun(opts: ExecuteOptions): Promise<StatusRecord> {
+  const lock = await RunLock.tryAcquire(opts.dir);
+  if (!lock) throw new RunBusyError(opts.dir);
+  try {
+    let previous: StatusRecord | undefined;
+    try {
+      previous = await readStatus(opts.dir);
+    } catch {
+      // A damaged status.json (the run was chosen with --force or it is new): start afresh.
+      previous = undefined;
+    }
+    if (opts.shouldRun && !opts.shouldRun(previous)) return previous ?? { state: "pending" };
+    await sweepTempFiles(opts.dir);
+    return await trainOwned(opts, previous);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainOwned(
+  opts: ExecuteOptions,
+  previous: StatusRecord | undefined,
+): Promise<StatusRecord> {
   const { run, dir, task } = opts;
   const config = run.config;
   await Deno.mkdir(dir, { recursive: true });
@@ -115,7 +183,6 @@ export async function executeRun(opts: ExecuteOptions): Promise<StatusRecord> {
     config: config as unknown as Record<string, unknown>,
   };
   await writeJsonAtomic(paths.config, record);
-  const previous = await readStatus(dir);
   const status: StatusRecord = {
     state: "running",
     startedAt: previous?.startedAt ?? new Date().toISOString(),
@@ -149,7 +216,13 @@ export async function executeRun(opts: ExecuteOptions): Promise<StatusRecord> {
     adam = optimizer!;
     const rngs = collectRngs(rng, taskRun);
     let start: LoopPosition = { step: 0, epoch: 0, trainSeconds: 0 };
-    const ckpt = await loadCheckpoint(paths.checkpoint);
+    const ckpt = await loadCheckpoint(paths.checkpoint).catch((e) => {
+      throw new DamagedFileError(
+        paths.checkpoint,
+        `cannot be read to resume (${(e as Error).message.split("\n")[0]})`,
+        `\`--force ${run.id}\` starts this run afresh`,
+      );
+    });
     if (ckpt) {
       restoreCheckpoint(ckpt, model, adam);
       for (const [name, state] of Object.entries(ckpt.meta.rng)) {
@@ -161,6 +234,7 @@ export async function executeRun(opts: ExecuteOptions): Promise<StatusRecord> {
         epoch: ckpt.meta.epoch,
         trainSeconds: ckpt.meta.trainSeconds,
         ...(ckpt.meta.finished ? { finished: ckpt.meta.finished } : {}),
+        ...(ckpt.meta.initialLoss !== undefined ? { initialLoss: ckpt.meta.initialLoss } : {}),
       };
     } else {
       await truncateLines(paths.metrics, 0);

@@ -6,7 +6,7 @@ import { clipGlobalNorm, clipGlobalNormOnDevice, setDeferredLossReads } from "..
 import { appendLines, countLines, truncateLines } from "./atomic.ts";
 import type { StatusRecord } from "./results.ts";
 import { WORKER_PERMISSIONS } from "./sweep.ts";
-import { loadExperiment } from "./validate.ts";
+import { loadExperiment } from "./loader.ts";
 
 const DUMMY = new URL("./testdata/dummy_task.ts", import.meta.url).href;
 const SCHEMA = new URL("./schema.ts", import.meta.url).href;
@@ -159,6 +159,26 @@ Deno.test("runner: a NaN loss marks the run diverged with its step, and the swee
   assert.equal(bad.state, "diverged");
   assert.match(bad.error ?? "", /training loss became NaN at step 3 \(epoch 1/);
   assert.equal((await status(dirs[1])).state, "done");
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("runner: a loss exploding but finite marks the run diverged (train.divergeFactor)", async () => {
+  const { dir, file, results } = await experiment(`  name: "explode",
+  task: { name: "dummy_linear" },
+  train: { epochs: 2, lr: { schedule: "constant", value: 1000000 }, logEvery: 1 },
+  axes: { "train.divergeFactor": [100, 1e300] },`);
+  assert.equal(await exp(file, "--results", results), 0);
+  const { dirs } = await plan(file, results);
+  const byDefault = await status(dirs[0]);
+  assert.equal(byDefault.state, "diverged");
+  assert.match(
+    byDefault.error ?? "",
+    /training loss became [\d.e+]+ at step 2 \(epoch 1, lr 1000000\): over 100× the first loss [\d.e+-]+ \(train\.divergeFactor\)/,
+  );
+  // A laxer rule lets the same run go on: only a NaN or infinite loss would stop it.
+  const lax = await status(dirs[1]);
+  assert.equal(lax.state, "done");
+  assert.ok(lax.final!["train/loss"] > 1e6, String(lax.final!["train/loss"]));
   await Deno.remove(dir, { recursive: true });
 });
 

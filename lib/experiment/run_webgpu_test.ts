@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { main } from "../cli/exp.ts";
 import { probeWebGPU } from "../engine/webgpu.ts";
-import { loadExperiment } from "./validate.ts";
+import { loadExperiment } from "./loader.ts";
 
 if (!Deno.env.get("XDG_RUNTIME_DIR")) Deno.env.set("XDG_RUNTIME_DIR", Deno.makeTempDirSync());
 const probe = await probeWebGPU();

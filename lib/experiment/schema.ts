@@ -16,6 +16,12 @@ import { ModelConfig, TaskConfig, TrainConfig } from "./config.ts";
 /** Allowed experiment names: they become folder names. */
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
+/**
+ * Names the results root keeps for its own files (`index.html` and the
+ * temporary files of its atomic writes), which no experiment folder may take.
+ */
+export const RESERVED_NAME = /^index\.html$|\.(html?|tmp)$|\.tmp-\d+$/i;
+
 /** What to compare, and which metric leads. */
 export const MetricsSpec = z.strictObject({
   /**
@@ -36,6 +42,9 @@ export const Experiment = z.strictObject({
   /** Experiment name; also the results folder `results/<name>/`. */
   name: z.string().regex(NAME_PATTERN, {
     error: "expected a name of letters, digits, `_`, `.` and `-`, starting with a letter or digit",
+  }).refine((n) => !RESERVED_NAME.test(n), {
+    error: "expected another name: the results folder keeps index.html and names ending in " +
+      ".html or .tmp for its own files",
   }),
   /** One or two sentences: the question the experiment answers. */
   description: z.string().optional(),

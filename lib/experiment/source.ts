@@ -82,12 +82,34 @@ export async function readExperimentSource(file: string): Promise<ExperimentSour
   return kind === "ts" ? await readModule(file, text) : readDocument(file, text, kind);
 }
 
+/** A JSON syntax error (JSON is parsed as JSON: no trailing commas, comments or YAML). */
+function jsonSyntaxError(text: string): [Position, string] | undefined {
+  try {
+    JSON.parse(text);
+    return undefined;
+  } catch (e) {
+    const message = (e as Error).message;
+    const at = /position (\d+)/.exec(message);
+    let offset = at ? Number(at[1]) : 0;
+    let before = offset - 1;
+    while (before >= 0 && /\s/.test(text[before])) before--;
+    if (at && text[before] === "," && /[}\]]/.test(text[offset] ?? "")) {
+      return [positionAt(text, before), "JSON syntax: a trailing comma (JSON allows none)"];
+    }
+    offset = Math.min(offset, text.length);
+    const pos = positionAt(text, offset);
+    return [pos, `JSON syntax: ${message.replace(/ in JSON at position.*$/, "")}`];
+  }
+}
+
 function readDocument(file: string, text: string, kind: "yaml" | "json"): ExperimentSource {
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const jsonError = kind === "json" ? jsonSyntaxError(text) : undefined;
   const errors: [Position, string][] = doc.errors.map((e) => [
     positionAt(text, e.pos[0]),
     `${kind === "json" ? "JSON" : "YAML"} syntax: ${e.message.split("\n")[0]}`,
   ]);
+  if (jsonError && !errors.length) errors.push(jsonError);
   const locate = (path: Segment[], key = false): Position => {
     let node: unknown = doc.contents;
     let offset = (node as Node | null)?.range?.[0] ?? 0;
@@ -125,11 +147,11 @@ async function readModule(file: string, text: string): Promise<ExperimentSource>
     locate: (path, key) => locateInScript(text, path, key ?? false),
   };
   let mod: Record<string, unknown>;
+  const href = pathToFileURL(resolve(file)).href;
   try {
-    mod = await import(pathToFileURL(resolve(file)).href);
+    mod = await importWithin(href, loadTimeoutS());
   } catch (e) {
-    const message = (e as Error).message.split("\n")[0];
-    return { ...base, data: undefined, tasks: [], errors: [[{ line: 1, col: 1 }, message]] };
+    return { ...base, data: undefined, tasks: [], errors: [moduleError(e, href)] };
   }
   const data = mod.default ?? mod.experiment;
   if (data === undefined) {
@@ -145,6 +167,56 @@ async function readModule(file: string, text: string): Promise<ExperimentSource>
   }
   const tasks = Array.isArray(mod.tasks) ? mod.tasks as Task[] : [];
   return { ...base, data, tasks, errors: [] };
+}
+
+/** Seconds an experiment module may take to load (`FUSELAB_LOAD_TIMEOUT_S`, default 60). */
+function loadTimeoutS(): number {
+  const v = Number(Deno.env.get("FUSELAB_LOAD_TIMEOUT_S"));
+  return Number.isFinite(v) && v > 0 ? v : 60;
+}
+
+/** A module that did not finish loading in time (e.g. a top-level await that never resolves). */
+class LoadTimeout extends Error {}
+
+/**
+ * Imports `href`, or fails after `seconds`. The pending timer also keeps the
+ * event loop alive, so a top-level await that never resolves ends in our
+ * error naming the file rather than Deno's own.
+ */
+async function importWithin(href: string, seconds: number): Promise<Record<string, unknown>> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new LoadTimeout()), seconds * 1000);
+  });
+  try {
+    return await Promise.race([import(href), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Where and why a module failed to load: the position Deno gives for the
+ * file (a syntax error's line and column, or the line a thrown error came
+ * from), and the error's first line.
+ */
+function moduleError(e: unknown, href: string): [Position, string] {
+  if (e instanceof LoadTimeout) {
+    return [
+      { line: 1, col: 1 },
+      `the module did not finish loading in ${loadTimeoutS()} s: does it await, at top level, ` +
+      "something that never resolves? (FUSELAB_LOAD_TIMEOUT_S sets the limit)",
+    ];
+  }
+  const err = e as Error;
+  const text = `${err?.message ?? e}\n${err?.stack ?? ""}`;
+  const at = new RegExp(`${escapeRegExp(href)}:(\\d+):(\\d+)`).exec(text);
+  const pos = at ? { line: Number(at[1]), col: Number(at[2]) } : { line: 1, col: 1 };
+  const first = String(err?.message ?? e).split("\n")[0].replace(/^TypeError: (?=SyntaxError)/, "");
+  const kind = err?.name && err.name !== "Error" && !/^\w*Error: /.test(first)
+    ? `${err.name}: `
+    : "";
+  return [pos, `the module failed to load: ${kind}${first}`];
 }
 
 function escapeRegExp(s: string): string {

@@ -3,24 +3,35 @@
  * ones only retried when asked, interrupted ones resumed), doing them in this
  * process or in `--jobs N` worker processes, and rebuilding the report.
  *
- * Each run's folder is written only by the process running it; the manifest
- * only by the parent, atomically.
+ * Each run's folder is written only by the process holding the run's lock
+ * (lock.ts): a second sweep on the same folder skips the runs being trained,
+ * trains the others, and says so. The manifest is written by the parent,
+ * atomically. `--jobs` workers end when their parent dies (their stdin, a
+ * pipe from the parent, closes), leaving their runs interrupted.
  *
  * @module
  */
 import { resolve } from "node:path";
 import { describeBackend, selectBackend } from "../engine/backend.ts";
 import type { LoopProgress } from "../train/loop.ts";
-import { exists, writeJsonAtomic } from "./atomic.ts";
+import { DamagedFileError, exists, writeJsonAtomic } from "./atomic.ts";
 import { getCodeVersion } from "./env.ts";
 import type { PlannedRun } from "./plan.ts";
 import { ProgressDisplay } from "./progress.ts";
 import type { Manifest, StatusRecord } from "./results.ts";
-import { executeRun, isLive, readStatus, runDir } from "./run.ts";
-import type { LoadedExperiment } from "./validate.ts";
+import { RunLock } from "./lock.ts";
+import { clearRun, executeRun, isLive, readStatus, RunBusyError, runDir } from "./run.ts";
+import type { LoadedExperiment } from "./loader.ts";
 
 /** Prefix of the progress lines a worker prints for its parent. */
 export const WORKER_PREFIX = "@@fuselab ";
+
+/**
+ * Exit codes of a worker that did not train its run: another process holds
+ * it (`busy`), it was finished meanwhile (`skipped`), or the parent died
+ * (`orphaned`: the run is left interrupted).
+ */
+export const WORKER_EXIT = { busy: 75, skipped: 76, orphaned: 77 } as const;
 
 /** Writes manifest.json unless it already holds exactly this content. */
 export async function writeManifest(experimentDir: string, manifest: Manifest): Promise<void> {
@@ -61,6 +72,10 @@ export interface SweepSummary {
   diverged: number;
   failed: number;
   skipped: number;
+  /** Runs another process was training (skipped; counted in `skipped` too). */
+  busy: number;
+  /** Runs whose status.json is damaged (not run; counted in `failed` too). */
+  damaged: number;
   /** 0 when no run failed, else 1. */
   exitCode: number;
 }
@@ -115,12 +130,15 @@ export const WORKER_PERMISSIONS = [
   "--allow-sys",
 ];
 
+/** What became of a run this sweep gave to a process: its status, or why it was not trained. */
+type Outcome = StatusRecord | "busy" | "skipped";
+
 async function runInWorker(
   loaded: LoadedExperiment,
   run: PlannedRun,
   opts: SweepOptions,
   display: ProgressDisplay,
-): Promise<StatusRecord> {
+): Promise<Outcome> {
   const { cli, config } = entryPoints();
   const dir = runDir(loaded.experimentDir, run.id);
   const args = [
@@ -136,7 +154,6 @@ async function runInWorker(
     run.id,
     "--results",
     resolve(loaded.resultsRoot),
-    ...(opts.force === "all" || opts.force.has(run.id) ? ["--force", run.id] : []),
     ...(opts.retryFailed ? ["--retry-failed"] : []),
     ...opts.workerArgs,
   ];
@@ -144,9 +161,11 @@ async function runInWorker(
     args,
     stdout: "piped",
     stderr: "piped",
-    stdin: "null",
+    // Never written: the worker reads it to learn that this process has died.
+    stdin: "piped",
     env: { FUSELAB_CODE_VERSION: await getCodeVersion() },
   }).spawn();
+  const lifeline = child.stdin.getWriter();
   let stderr = "";
   const readErr = (async () => {
     for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
@@ -171,7 +190,15 @@ async function runInWorker(
   }
   const { code } = await child.status;
   await readErr;
-  const status = await readStatus(dir);
+  await lifeline.close().catch(() => {});
+  if (code === WORKER_EXIT.busy) return "busy";
+  if (code === WORKER_EXIT.skipped) return "skipped";
+  let status: StatusRecord | undefined;
+  try {
+    status = await readStatus(dir);
+  } catch (e) {
+    if (!(e instanceof DamagedFileError)) throw e;
+  }
   if (status && ["done", "diverged", "failed"].includes(status.state) && status.endedAt) {
     return status;
   }
@@ -216,34 +243,68 @@ async function runAll(
   todo: PlannedRun[],
   opts: SweepOptions,
   display: ProgressDisplay,
-  count: (s: StatusRecord) => void,
+  count: (run: PlannedRun, s: Outcome) => void,
 ): Promise<void> {
   const primary = loaded.plan.manifest.primary.metric;
+  const finish = (run: PlannedRun, outcome: Outcome) => {
+    count(run, outcome);
+    display.finish(
+      run.id,
+      outcome === "busy"
+        ? "being trained by another process; skipped"
+        : outcome === "skipped"
+        ? "finished by another process meanwhile; skipped"
+        : summarize(outcome, primary),
+    );
+  };
   if (opts.jobs <= 1) {
     for (const run of todo) {
       display.start(run.id, label(run));
-      const status = await executeRun({
-        experiment: loaded.experiment.name,
-        run,
-        task: loaded.task,
-        dir: runDir(loaded.experimentDir, run.id),
-        progress: (p) => display.update(run.id, p),
-      });
-      count(status);
-      display.finish(run.id, summarize(status, primary));
+      let trained = true;
+      let outcome: Outcome;
+      try {
+        const status = await executeRun({
+          experiment: loaded.experiment.name,
+          run,
+          task: loaded.task,
+          dir: runDir(loaded.experimentDir, run.id),
+          progress: (p) => display.update(run.id, p),
+          shouldRun: (s) => (trained = decide(s, false, opts.retryFailed) !== "skip"),
+        });
+        outcome = trained ? status : "skipped";
+      } catch (e) {
+        if (!(e instanceof RunBusyError)) throw e;
+        outcome = "busy";
+      }
+      finish(run, outcome);
     }
   } else {
     const queue = [...todo];
     const worker = async () => {
       for (let run = queue.shift(); run; run = queue.shift()) {
         display.start(run.id, label(run));
-        const status = await runInWorker(loaded, run, opts, display);
-        count(status);
-        display.finish(run.id, summarize(status, primary));
+        finish(run, await runInWorker(loaded, run, opts, display));
       }
     };
     await Promise.all(Array.from({ length: Math.min(opts.jobs, todo.length) }, worker));
   }
+}
+
+/**
+ * Marks a run to do `pending` (after emptying it for `--force`) under its
+ * lock; false when another process holds the run.
+ */
+async function prepareRun(dir: string, forced: boolean, fresh: boolean): Promise<boolean> {
+  if (!forced && !fresh) return true;
+  const lock = await RunLock.tryAcquire(dir, 0);
+  if (!lock) return false;
+  try {
+    if (forced) await clearRun(dir);
+    await writeJsonAtomic(`${dir}/status.json`, { state: "pending" } satisfies StatusRecord);
+  } finally {
+    lock.release();
+  }
+  return true;
 }
 
 /** Runs the sweep; see the module documentation. */
@@ -251,17 +312,41 @@ export async function runSweep(
   loaded: LoadedExperiment,
   opts: SweepOptions,
 ): Promise<SweepSummary> {
-  const summary: SweepSummary = { done: 0, diverged: 0, failed: 0, skipped: 0, exitCode: 0 };
+  const summary: SweepSummary = {
+    done: 0,
+    diverged: 0,
+    failed: 0,
+    skipped: 0,
+    busy: 0,
+    damaged: 0,
+    exitCode: 0,
+  };
   await writeManifest(loaded.experimentDir, loaded.plan.manifest);
   const todo: PlannedRun[] = [];
+  const notes: string[] = [];
+  const busy = (run: PlannedRun) => {
+    summary.busy++;
+    summary.skipped++;
+    notes.push(`${run.id}: being trained by another process; skipped`);
+  };
   for (const run of opts.runs) {
     const dir = runDir(loaded.experimentDir, run.id);
     const forced = opts.force === "all" || opts.force.has(run.id);
-    const status = await readStatus(dir);
-    if (isLive(status)) {
-      summary.skipped++;
-      console.log(`${run.id}: being trained by process ${status?.pid}; skipped`);
+    if (isLive(dir)) {
+      busy(run);
       continue;
+    }
+    let status: StatusRecord | undefined;
+    try {
+      status = await readStatus(dir);
+    } catch (e) {
+      if (!(e instanceof DamagedFileError)) throw e;
+      if (!forced) {
+        summary.damaged++;
+        summary.failed++;
+        notes.push(`${e.message} (skipped)`);
+        continue;
+      }
     }
     const action = decide(status, forced, opts.retryFailed);
     if (action === "skip") {
@@ -269,26 +354,29 @@ export async function runSweep(
       if (status?.state === "failed") summary.failed++;
       continue;
     }
-    if (forced && (await exists(dir))) await Deno.remove(dir, { recursive: true });
-    if (!status || forced) {
-      // Every run to do gets its folder now: `pending` until a process starts it.
-      await Deno.mkdir(dir, { recursive: true });
-      await writeJsonAtomic(`${dir}/status.json`, { state: "pending" } satisfies StatusRecord);
+    if (!(await prepareRun(dir, forced, !status))) {
+      busy(run);
+      continue;
     }
     todo.push(run);
   }
-  const count = (s: StatusRecord) => {
-    if (s.state === "done") summary.done++;
+  const count = (_run: PlannedRun, s: Outcome) => {
+    if (s === "busy") {
+      summary.busy++;
+      summary.skipped++;
+    } else if (s === "skipped") summary.skipped++;
+    else if (s.state === "done") summary.done++;
     else if (s.state === "diverged") summary.diverged++;
     else summary.failed++;
   };
   const display = new ProgressDisplay(todo.length, { tty: opts.tty });
-  if (summary.skipped) {
+  for (const note of notes) display.log(note);
+  const finished = summary.skipped - summary.busy;
+  const failedBefore = summary.failed - summary.damaged;
+  if (finished) {
     display.log(
-      `${summary.skipped} run${summary.skipped === 1 ? "" : "s"} already finished ` +
-        `(skipped${
-          summary.failed ? `; ${summary.failed} failed: --retry-failed reruns them` : ""
-        })`,
+      `${finished} run${finished === 1 ? "" : "s"} already finished ` +
+        `(skipped${failedBefore ? `; ${failedBefore} failed: --retry-failed reruns them` : ""})`,
     );
   }
   if (todo.length) {
@@ -315,6 +403,7 @@ export async function runSweep(
   if (summary.diverged) parts.push(`${summary.diverged} diverged`);
   if (summary.failed) parts.push(`${summary.failed} failed`);
   if (summary.skipped) parts.push(`${summary.skipped} skipped`);
+  if (summary.busy) parts.push(`${summary.busy} left to the process training them`);
   console.log(`${loaded.experiment.name}: ${parts.join(", ")} (results: ${loaded.experimentDir})`);
   if (opts.report ?? true) {
     await buildReports(loaded.experimentDir, loaded.resultsRoot, (s) => console.log(s));
@@ -323,13 +412,24 @@ export async function runSweep(
   return summary;
 }
 
-/** Reads every planned run's status (for `status` and `--dry-run`). */
+/**
+ * Reads every planned run's status (for `status` and `--dry-run`). A damaged
+ * status.json reads as no status; with `damaged` given, its message is put
+ * there by run id, else it is thrown.
+ */
 export async function planStatuses(
   loaded: LoadedExperiment,
+  damaged?: Map<string, string>,
 ): Promise<Map<string, StatusRecord | undefined>> {
   const out = new Map<string, StatusRecord | undefined>();
   for (const run of loaded.plan.runs) {
-    out.set(run.id, await readStatus(runDir(loaded.experimentDir, run.id)));
+    try {
+      out.set(run.id, await readStatus(runDir(loaded.experimentDir, run.id)));
+    } catch (e) {
+      if (!(e instanceof DamagedFileError) || !damaged) throw e;
+      damaged.set(run.id, e.message);
+      out.set(run.id, undefined);
+    }
   }
   return out;
 }

@@ -1,15 +1,17 @@
 /**
  * Validation of an experiment file: the schema, then what the schema cannot
- * see (unknown task, axis paths, zipped lengths, exclusions, metrics), then
- * every resolved variant (the task's options, heads dividing d_model, the
- * task's own `check()`), all before anything trains.
+ * see (unknown task, axis paths, duplicate axis values, zipped lengths,
+ * exclusions, metrics), then every resolved variant (the task's options,
+ * heads dividing d_model, sizes that cannot be allocated, the task's own
+ * `check()`), then the data files the task reads, all before anything trains.
+ * Reading the file and building the plan's manifest is loader.ts's.
  *
  * Every mistake becomes one line `<file>:<line>:<col> <path>: <what was
- * expected> (got <value>)`, and all are reported at once.
+ * expected> (got <value>)`, and all are reported at once: a mistake in one
+ * stage does not hide those of the next.
  *
  * @module
  */
-import { join } from "node:path";
 import type { z } from "zod";
 import type { BackendName } from "../engine/backend.ts";
 import type { Task } from "../tasks/task.ts";
@@ -17,11 +19,10 @@ import { didYouMean } from "../tasks/registry.ts";
 import { ModelConfig, RunConfig, TrainConfig } from "./config.ts";
 import {
   axisPaths,
+  canonicalJson,
   expandVariants,
   getPath,
-  manifestAxes,
   matchesExclusion,
-  type Plan,
   type PlannedRun,
   rawRunConfig,
   runIdOf,
@@ -30,8 +31,8 @@ import {
   type Variant,
 } from "./plan.ts";
 import { Experiment } from "./schema.ts";
-import { type ExperimentSource, readExperimentSource, type Segment } from "./source.ts";
-import { type TaskCatalog, taskCatalog } from "./tasks.ts";
+import type { ExperimentSource, Segment } from "./source.ts";
+import type { TaskCatalog } from "./tasks.ts";
 
 /** A bad experiment file: `lines` are the formatted mistakes, one per line. */
 export class ExperimentError extends Error {
@@ -60,28 +61,21 @@ interface Problem {
   atAxis?: boolean;
 }
 
-/** A validated experiment with its plan. */
-export interface LoadedExperiment {
-  /** The experiment file as given. */
-  file: string;
-  source: ExperimentSource;
-  experiment: Experiment;
-  /** The task the experiment uses. */
-  task: Task;
-  catalog: TaskCatalog;
-  plan: Plan;
-  /** Results root (`results` by default). */
-  resultsRoot: string;
-  /** `<resultsRoot>/<name>`. */
-  experimentDir: string;
-}
-
-/** Options of {@link loadExperiment}. */
-export interface LoadOptions {
+/** Options of {@link validateExperiment}. */
+export interface ValidateOptions {
   /** Overrides the file's backend (`--backend`); part of each run's config. */
   backend?: BackendName;
-  /** Overrides the file's `resultsDir` (`--results`). */
-  resultsRoot?: string;
+}
+
+/** A valid experiment: its task, variants, their resolved configs, the baseline, the runs. */
+export interface ValidExperiment {
+  experiment: Experiment;
+  task: Task;
+  /** Variant key of the baseline. */
+  baseline: string;
+  seeds: number[];
+  /** Every run, variant × seed in plan order, with its id. */
+  runs: PlannedRun[];
 }
 
 // ---------------------------------------------------------------- formatting
@@ -89,6 +83,7 @@ export interface LoadOptions {
 /** Formats a value for a message. */
 export function showValue(v: unknown): string {
   if (v === undefined) return "nothing";
+  if (typeof v === "number" && !Number.isFinite(v)) return String(v);
   const s = typeof v === "string" ? JSON.stringify(v) : JSON.stringify(v) ?? String(v);
   return s.length > 70 ? s.slice(0, 67) + "..." : s;
 }
@@ -231,6 +226,9 @@ const TYPE_NAMES: Record<string, string> = {
 function expectedOf(issue: Issue): string {
   switch (issue.code) {
     case "invalid_type": {
+      if (typeof issue.input === "number" && !Number.isFinite(issue.input)) {
+        return `expected a finite ${issue.expected === "int" ? "integer" : "number"}`;
+      }
       const t = TYPE_NAMES[issue.expected ?? ""] ?? issue.expected ?? "another type";
       return issue.input === undefined ? `required: expected ${t}` : `expected ${t}`;
     }
@@ -434,6 +432,20 @@ function structuralProblems(data: Record<string, unknown>, task: Task | undefine
         valuesOfPath.set(path, values.map((v) => paths.length === 1 ? v : (v as unknown[])?.[k]));
       }
     }
+    if (Array.isArray(values)) {
+      values.forEach((v, j) => {
+        const i = values.findIndex((u) => sameValue(u, v));
+        if (i < j) {
+          out.push({
+            at: ["axes", axisKey, j],
+            atAxis: true,
+            subject: showPath(["axes", axisKey, j]),
+            expected: `a duplicate of ${showPath(["axes", axisKey, i])}: remove one`,
+            got: v,
+          });
+        }
+      });
+    }
     if (paths.length > 1 && Array.isArray(values)) {
       values.forEach((v, i) => {
         if (!Array.isArray(v) || v.length !== paths.length) {
@@ -597,6 +609,88 @@ function preferAxis(variant: Variant, paths: string[]): string {
   return paths.find((p) => p in variant.values) ?? paths[0];
 }
 
+/** Deletes the value at `path` in plain data (an unknown key, a wrong value). */
+function deletePath(obj: unknown, path: Segment[]): boolean {
+  if (!path.length) return false;
+  let o = obj;
+  for (const seg of path.slice(0, -1)) {
+    if (o === null || typeof o !== "object") return false;
+    o = (o as Record<string, unknown>)[String(seg)];
+  }
+  if (o === null || typeof o !== "object") return false;
+  delete (o as Record<string, unknown>)[String(path[path.length - 1])];
+  return true;
+}
+
+/**
+ * Parses `raw` with `schema`; on failure, reports the issues, removes the
+ * values they are about (unknown keys, wrong values: defaults take their
+ * place) and parses again, so that checks after the schema still run. The
+ * removed paths (dotted) are added to `repaired`.
+ */
+function parseRepairing<T>(
+  schema: z.ZodType<T>,
+  raw: Record<string, unknown>,
+  repaired: Set<string>,
+  report: (issues: Issue[]) => void,
+): T | undefined {
+  const data = structuredClone(raw);
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const r = schema.safeParse(data, { reportInput: true });
+    if (r.success) return r.data;
+    const issues = r.error.issues as Issue[];
+    if (attempt === 0) report(issues);
+    let removed = false;
+    for (const issue of issues) {
+      const path = issue.path.map((p) => typeof p === "number" ? p : String(p)) as Segment[];
+      const targets = issue.code === "unrecognized_keys"
+        ? (issue.keys ?? []).map((k) => [...path, k])
+        : [path];
+      for (const t of targets) {
+        if (deletePath(data, t)) {
+          removed = true;
+          repaired.add(t.join("."));
+        }
+      }
+    }
+    if (!removed) return undefined;
+  }
+  return undefined;
+}
+
+/** Whether `path` is, contains or lies inside a repaired path. */
+function touches(repaired: Set<string>, path: string): boolean {
+  for (const r of repaired) {
+    if (r === path || r.startsWith(path + ".") || path.startsWith(r + ".")) return true;
+  }
+  return false;
+}
+
+/** Values a float32 tensor may hold before it cannot be allocated (2^28: 1 GiB). */
+const MAX_TENSOR = 2 ** 28;
+
+/** The model's largest weight matrices, by the sizes that make them. */
+function sizeProblem(m: RunConfig["model"]): { paths: string[]; message: string } | undefined {
+  const mats: [string[], string, number][] = [
+    [["model.dModel", "model.dFF"], "d_model × d_ff feed-forward weight", m.dModel * m.dFF],
+    [["model.dModel"], "d_model × d_model attention weight", m.dModel * m.dModel],
+    [["model.maxLen", "model.dModel"], "max_len × d_model positional table", m.maxLen * m.dModel],
+    [["model.fusionDim"], "fusion weight", m.fusionDim * Math.max(m.dModel, m.fusionDim)],
+  ];
+  for (const [paths, what, n] of mats) {
+    if (n > MAX_TENSOR) {
+      const gib = (n * 4 / 2 ** 30).toPrecision(3);
+      return {
+        paths,
+        message: `a size this large cannot be trained: the ${what} alone would hold ${
+          n.toExponential(2)
+        } values (${gib} GiB of float32; at most ${MAX_TENSOR.toExponential(2)})`,
+      };
+    }
+  }
+  return undefined;
+}
+
 function variantProblems(
   exp: Experiment,
   variant: Variant,
@@ -606,32 +700,39 @@ function variantProblems(
 ): { problems: Problem[]; config?: RunConfig } {
   const locate = variantLocation(variant);
   const raw = rawRunConfig(exp, variant, seed, backend);
-  const parsed = RunConfig.safeParse(raw, { reportInput: true });
-  if (!parsed.success) {
-    return { problems: issueProblems(parsed.error.issues as Issue[], RunConfig, locate) };
-  }
-  const config = parsed.data;
   const problems: Problem[] = [];
+  const repaired = new Set<string>();
+  const config = parseRepairing(RunConfig, raw, repaired, (issues) => {
+    problems.push(...issueProblems(issues, RunConfig, locate));
+  });
+  if (!config) return { problems };
   const { name: _name, ...rawOptions } = config.task;
-  const opts = (task.options as z.ZodType).safeParse(rawOptions, { reportInput: true });
-  if (!opts.success) {
-    const toFile = (p: Segment[]) => locate(["task", ...p]);
-    problems.push(
-      ...issueProblems(opts.error.issues as Issue[], task.options as z.ZodType, toFile, ["task"]),
-    );
-    return { problems };
-  }
-  const options = opts.data as Record<string, unknown>;
+  const taskRepaired = new Set<string>();
+  const toFile = (p: Segment[]) => locate(["task", ...p]);
+  const options = parseRepairing(
+    task.options as z.ZodType<Record<string, unknown>>,
+    rawOptions,
+    taskRepaired,
+    (issues) =>
+      problems.push(...issueProblems(issues, task.options as z.ZodType, toFile, ["task"])),
+  );
+  for (const r of taskRepaired) repaired.add(`task.${r}`);
+  if (!options) return { problems };
   const resolved: RunConfig = { ...config, task: { name: config.task.name, ...options } };
   const m = config.model;
-  const push = (path: string, expected: string) =>
+  const push = (path: string, expected: string) => {
+    if (touches(repaired, path)) return;
     problems.push({
       ...locate(path.split(".")),
       subject: path,
       expected,
       got: getPath(resolved, path),
     });
-  if (m.dModel % m.heads !== 0) {
+  };
+  const involves = (...paths: string[]) => paths.some((p) => touches(repaired, p));
+  if (involves("model.heads", "model.dModel")) {
+    // a repaired size says nothing about the sizes written
+  } else if (m.dModel % m.heads !== 0) {
     const p = preferAxis(variant, ["model.heads", "model.dModel"]);
     push(
       p,
@@ -639,16 +740,57 @@ function variantProblems(
         ? `expected a divisor of model.dModel = ${m.dModel} (heads split d_model evenly)`
         : `expected a multiple of model.heads = ${m.heads} (heads split d_model evenly)`,
     );
-  } else if (m.positional === "rope" && (m.dModel / m.heads) % 2 !== 0) {
+  } else if (
+    m.positional === "rope" && (m.dModel / m.heads) % 2 !== 0 && !involves("model.positional")
+  ) {
     const p = preferAxis(variant, ["model.positional", "model.heads", "model.dModel"]);
     push(p, `rope needs an even head width, but d_model / heads = ${m.dModel / m.heads}`);
   }
+  const size = sizeProblem(m);
+  if (size && !involves(...size.paths)) push(preferAxis(variant, size.paths), size.message);
   try {
     for (const [path, message] of task.check?.(resolved, options) ?? []) push(path, message);
   } catch (e) {
     push("task", `the task's check() failed: ${(e as Error).message}`);
   }
-  return { problems, config: problems.length ? undefined : resolved };
+  return { problems, config: problems.length || repaired.size ? undefined : resolved };
+}
+
+/**
+ * The task's checks of its data files, once per distinct set of options
+ * among the valid variants (each file is opened once).
+ */
+async function dataProblems(
+  task: Task,
+  configs: Map<Variant, RunConfig>,
+): Promise<Problem[]> {
+  if (!task.checkData) return [];
+  const out: Problem[] = [];
+  const seen = new Map<string, [string, string][]>();
+  for (const [variant, config] of configs) {
+    const { name: _n, ...options } = config.task;
+    const key = canonicalJson(options);
+    let found = seen.get(key);
+    if (!found) {
+      try {
+        found = await task.checkData(options);
+      } catch (e) {
+        found = [["task", `the task's data check failed: ${(e as Error).message}`]];
+      }
+      seen.set(key, found);
+    }
+    const locate = variantLocation(variant);
+    for (const [path, message] of found) {
+      out.push({
+        ...locate(path.split(".")),
+        subject: path,
+        expected: message,
+        got: getPath(config, path),
+        variant: variant.key,
+      });
+    }
+  }
+  return out;
 }
 
 function format(source: ExperimentSource, p: Problem, total: number, variants: string[]): string {
@@ -684,35 +826,62 @@ function formatAll(source: ExperimentSource, problems: Problem[], totalVariants:
     .map((x) => x.text);
 }
 
-/** Normalises a metric name to `<split>/<metric>`. */
-function qualified(s: string): string {
-  const { split, metric } = parseMetricName(s);
-  return `${split}/${metric}`;
+/**
+ * The part of an experiment with mistakes that can still be expanded into
+ * variants and checked: axes without mistakes of their own, and zip,
+ * exclusions and seeds when they are well formed.
+ */
+function usablePart(data: Record<string, unknown>, problems: Problem[]): Experiment {
+  // Duplicate values are dropped; an axis with any other mistake is left out.
+  const badAxes = new Set(
+    problems.filter((p) =>
+      p.at[0] === "axes" && p.at.length >= 2 && !p.expected.startsWith("a duplicate of")
+    ).map((p) => String(p.at[1])),
+  );
+  const axes = Object.fromEntries(
+    Object.entries(isRecord(data.axes) ? data.axes : {}).filter(([k, v]) =>
+      !badAxes.has(k) && Array.isArray(v) && v.length > 0 &&
+      (axisPaths(k).length === 1 || v.every((x) => Array.isArray(x)))
+    ).map(([k, v]) => [
+      k,
+      (v as unknown[]).filter((x, i, all) => all.findIndex((y) => sameValue(x, y)) === i),
+    ]),
+  ) as Record<string, unknown[]>;
+  const single = new Set(Object.keys(axes).filter((k) => axisPaths(k).length === 1));
+  const zipOk = Array.isArray(data.zip) && !problems.some((p) => p.at[0] === "zip") &&
+    data.zip.every((g) => Array.isArray(g) && g.every((x) => single.has(x as string)));
+  const excludeOk = Array.isArray(data.exclude) && data.exclude.every(isRecord) &&
+    !problems.some((p) => p.at[0] === "exclude");
+  const seedsOk = (Number.isInteger(data.seeds) && (data.seeds as number) >= 1) ||
+    (Array.isArray(data.seeds) && data.seeds.length > 0 && data.seeds.every(Number.isInteger));
+  return {
+    ...data,
+    axes,
+    zip: zipOk ? data.zip : undefined,
+    exclude: excludeOk ? data.exclude : undefined,
+    seeds: seedsOk ? data.seeds : undefined,
+  } as Experiment;
 }
 
-/**
- * Reads, validates and plans an experiment file. Throws
- * {@link ExperimentError} listing every mistake; nothing is written.
- */
-export async function loadExperiment(
-  file: string,
-  opts: LoadOptions = {},
-): Promise<LoadedExperiment> {
-  const source = await readExperimentSource(file);
-  if (source.errors.length) {
-    throw new ExperimentError(
-      file,
-      source.errors.map(([pos, msg]) => `${file}:${pos.line}:${pos.col} ${msg}`),
-    );
-  }
-  const catalog = await taskCatalog(source.tasks);
+/** Whether every axis path the baseline names is an axis being expanded. */
+function baselineAxesKnown(exp: Experiment): boolean {
+  const known = new Set(Object.keys(exp.axes ?? {}).flatMap(axisPaths));
+  const b = exp.baseline;
+  const paths = typeof b === "string"
+    ? b.split(",").map((part) => part.split("=")[0].trim())
+    : Object.keys(b ?? {});
+  return paths.every((p) => known.has(p));
+}
+
+/** The schema, the task name and the structural checks, on the raw data. */
+function firstProblems(
+  data: unknown,
+  catalog: TaskCatalog,
+): { problems: Problem[]; parsed?: Experiment; task?: Task } {
   const problems: Problem[] = [];
-  const data = source.data;
-  const parsed = Experiment.safeParse(data, { reportInput: true });
-  if (!parsed.success) {
-    problems.push(
-      ...issueProblems(parsed.error.issues as Issue[], Experiment, (p) => ({ at: p })),
-    );
+  const r = Experiment.safeParse(data, { reportInput: true });
+  if (!r.success) {
+    problems.push(...issueProblems(r.error.issues as Issue[], Experiment, (p) => ({ at: p })));
   }
   let task: Task | undefined;
   if (isRecord(data)) {
@@ -720,23 +889,29 @@ export async function loadExperiment(
     if (typeof name === "string") {
       task = catalog.get(name);
       if (!task) {
-        const names = catalog.names();
         problems.push({
           at: ["task", "name"],
           subject: "task.name",
-          expected: `unknown task${suggestion(name, names)}`,
+          expected: `unknown task${suggestion(name, catalog.names())}`,
           got: name,
         });
       }
     }
     problems.push(...structuralProblems(data, task));
   }
-  if (problems.length || !parsed.success || !task) {
-    throw new ExperimentError(file, formatAll(source, problems, 1));
-  }
-  const exp = parsed.data;
+  return { problems, parsed: r.success ? r.data : undefined, task };
+}
 
-  // Variants, exclusions, baseline.
+/**
+ * The variants left after the exclusions, and the baseline's key. Unused
+ * exclusions are reported only when the file is otherwise clean (an axis
+ * left out for its own mistake would make them look unused).
+ */
+function variantsOf(
+  exp: Experiment,
+  clean: boolean,
+  problems: Problem[],
+): { variants: Variant[]; baseline: string } {
   const all = expandVariants(exp);
   const rules = exp.exclude ?? [];
   const used = rules.map(() => false);
@@ -751,7 +926,7 @@ export async function loadExperiment(
     return keep;
   });
   used.forEach((u, i) => {
-    if (!u) {
+    if (!u && clean) {
       problems.push({
         at: ["exclude", i],
         subject: showPath(["exclude", i]),
@@ -760,7 +935,7 @@ export async function loadExperiment(
       });
     }
   });
-  if (all.length && !variants.length) {
+  if (all.length && !variants.length && clean) {
     problems.push({
       at: ["exclude"],
       subject: "exclude",
@@ -769,7 +944,7 @@ export async function loadExperiment(
     });
   }
   let baseline = variants[0]?.key ?? "base";
-  if (exp.baseline !== undefined) {
+  if (exp.baseline !== undefined && (clean || baselineAxesKnown(exp))) {
     const b = exp.baseline;
     const found = typeof b === "string"
       ? variants.find((v) => v.key === b)
@@ -786,34 +961,22 @@ export async function loadExperiment(
       });
     }
   }
+  return { variants, baseline };
+}
 
-  // Every variant resolves and passes the checks.
-  const seeds = seedsOf(exp);
-  const configs = new Map<Variant, RunConfig>();
-  for (const v of variants) {
-    const r = variantProblems(exp, v, seeds[0], task, opts.backend);
-    problems.push(...r.problems.map((p) => ({ ...p, variant: v.key })));
-    if (r.config) configs.set(v, r.config);
-  }
-  if (problems.length) {
-    throw new ExperimentError(file, formatAll(source, problems, variants.length));
-  }
-
-  // Runs: variant × seed, ids from the resolved configs.
+/** Runs: variant × seed, ids from the resolved configs; two variants with one config are a mistake. */
+async function planRuns(
+  variants: Variant[],
+  configs: Map<Variant, RunConfig>,
+  seeds: number[],
+  problems: Problem[],
+): Promise<PlannedRun[]> {
   const runs: PlannedRun[] = [];
   const byId = new Map<string, PlannedRun>();
   for (const v of variants) {
     for (const seed of seeds) {
       const config = { ...configs.get(v)!, seed };
       const id = await runIdOf(config);
-      const run: PlannedRun = {
-        id,
-        index: runs.length,
-        variant: v.values,
-        variantKey: v.key,
-        seed,
-        config,
-      };
       const twin = byId.get(id);
       if (twin) {
         const axisPath = Object.keys(v.values)[0];
@@ -827,41 +990,52 @@ export async function loadExperiment(
         });
         break;
       }
+      const run: PlannedRun = {
+        id,
+        index: runs.length,
+        variant: v.values,
+        variantKey: v.key,
+        seed,
+        config,
+      };
       byId.set(id, run);
       runs.push(run);
     }
   }
-  if (problems.length) {
-    throw new ExperimentError(file, formatAll(source, problems, variants.length));
-  }
+  return runs;
+}
 
-  const primaryName = exp.metrics?.primary ?? task.primary;
-  const primary = qualified(primaryName);
-  const info = task.metrics.find((m) => m.name === parseMetricName(primaryName).metric);
-  const higherIsBetter = exp.metrics?.higherIsBetter ?? info?.higherIsBetter ??
-    !/loss|error|perplexity/.test(primary);
-  const resultsRoot = opts.resultsRoot ?? exp.resultsDir ?? "results";
-  return {
-    file,
-    source,
-    experiment: exp,
-    task,
-    catalog,
-    resultsRoot,
-    experimentDir: join(resultsRoot, exp.name),
-    plan: {
-      manifest: {
-        experiment: exp.name,
-        file,
-        ...(exp.description ? { description: exp.description } : {}),
-        axes: manifestAxes(exp),
-        seeds,
-        primary: { metric: primary, higherIsBetter },
-        compare: (exp.metrics?.compare ?? []).map(qualified),
-        baseline,
-        runs: runs.map(({ config: _c, ...r }) => r),
-      },
-      runs,
-    },
-  };
+/**
+ * Validates an experiment file as read (`source`, syntax errors already
+ * reported) against the tasks of `catalog`, and plans its runs. Throws
+ * {@link ExperimentError} listing every mistake, all at once: mistakes in
+ * the schema or the axes do not stop the checks of the variants (values in
+ * error are replaced by their defaults there, and checks that involve them
+ * skipped), nor the checks of the data files.
+ */
+export async function validateExperiment(
+  source: ExperimentSource,
+  catalog: TaskCatalog,
+  opts: ValidateOptions = {},
+): Promise<ValidExperiment> {
+  const fail = (problems: Problem[], total: number) =>
+    new ExperimentError(source.file, formatAll(source, problems, total));
+  const data = source.data;
+  const { problems, parsed, task } = firstProblems(data, catalog);
+  if (!task || !isRecord(data)) throw fail(problems, 1);
+  const clean = problems.length === 0 && parsed !== undefined;
+  const exp = clean ? parsed! : usablePart(parsed ?? data, problems);
+  const { variants, baseline } = variantsOf(exp, clean, problems);
+  const seeds = seedsOf(exp);
+  const configs = new Map<Variant, RunConfig>();
+  for (const v of variants) {
+    const r = variantProblems(exp, v, seeds[0], task, opts.backend);
+    problems.push(...r.problems.map((p) => ({ ...p, variant: v.key })));
+    if (r.config) configs.set(v, r.config);
+  }
+  problems.push(...await dataProblems(task, configs));
+  if (problems.length) throw fail(problems, variants.length);
+  const runs = await planRuns(variants, configs, seeds, problems);
+  if (problems.length) throw fail(problems, variants.length);
+  return { experiment: exp, task, baseline, seeds, runs };
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { main } from "../cli/exp.ts";
-import { ExperimentError, loadExperiment } from "./validate.ts";
+import { loadExperiment } from "./loader.ts";
+import { ExperimentError } from "./validate.ts";
 
 const DUMMY = new URL("./testdata/dummy_task.ts", import.meta.url).href;
 const SCHEMA = new URL("./schema.ts", import.meta.url).href;
@@ -202,8 +203,10 @@ Deno.test("validation: a task's option schema and check() are applied per varian
   axes: { "model.positional": ["sinusoid", "learned"], "model.maxLen": [4, 64] },`),
     "ts",
   );
+  // Both at once: the option mistake does not hide the check() of the variants.
   assert.deepEqual(lines, [
     `${file}:6:33 task.dims: unknown key; did you mean "dim"? (got 3)`,
+    `${file}:7:73 model.maxLen: expected at least the evaluation length 8 for a learned table (got 4)`,
   ]);
   const second = await mistakes(
     tsExperiment(`  name: "a",
@@ -240,5 +243,126 @@ Deno.test("validation: a bad file exits 2, prints every mistake, and writes noth
     `1 mistake in ${file}; nothing was run`,
   ]);
   await assert.rejects(Deno.stat(`${dir}/results`), Deno.errors.NotFound);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("validation: the docs' four-mistake example reports all four in one pass", async () => {
+  const { file, lines } = await mistakes(`name: bad
+task:
+  name: copy
+model:
+  layers: 2
+  dmodel: 64
+  dModel: 32
+  positional: rop
+  dFF: 64
+train:
+  epochs: 1
+seeds: 1
+axes:
+  model.head: [1, 2]
+  model.heads: [1, 3]
+`);
+  assert.deepEqual(lines, [
+    `${file}:6:3 model.dmodel: unknown key; did you mean "dModel"? (got 64)`,
+    `${file}:8:15 model.positional: expected one of "sinusoid", "learned", "none", "rope", ` +
+    `"alibi"; did you mean "rope"? (got "rop")`,
+    `${file}:14:3 axes["model.head"]: unknown config path; did you mean "model.heads"? ` +
+    `(got "model.head")`,
+    `${file}:15:20 model.heads: expected a divisor of model.dModel = 32 (heads split d_model ` +
+    `evenly) (got 3)`,
+  ]);
+});
+
+Deno.test("validation: NaN, an impossible size, a bad baseline, a misspelt and a duplicate axis value, at once", async () => {
+  const { file, lines } = await mistakes(`name: many
+task: { name: copy }
+model: { dModel: 1000000000, dropout: .nan }
+train: { epochs: 1, weightDecay: .inf }
+baseline: "model.positional=learnd"
+axes:
+  model.positional: [sinusoid, rop, sinusoid]
+`);
+  assert.equal(lines.length, 6, lines.join("\n"));
+  assert.match(lines[0], /:3:18 model\.dModel: a size this large cannot be trained: .*GiB/);
+  assert.match(lines[1], /:3:39 model\.dropout: expected a finite number \(got NaN\)$/);
+  assert.match(lines[2], /:4:34 train\.weightDecay: expected a finite number \(got Infinity\)$/);
+  assert.match(lines[3], /:5:11 baseline: expected a variant.*\(got "model\.positional=learnd"\)$/);
+  assert.match(lines[4], /:7:32 model\.positional: expected one of .*\(got "rop"\)$/);
+  assert.equal(
+    lines[5],
+    `${file}:7:37 axes["model.positional"][2]: a duplicate of axes["model.positional"][0]: ` +
+      `remove one (got "sinusoid")`,
+  );
+});
+
+Deno.test("validation: an experiment may not take the name of the results root's own files", async () => {
+  const { file, lines } = await mistakes("name: index.html\ntask: { name: copy }\n");
+  assert.deepEqual(lines, [
+    `${file}:1:7 name: expected another name: the results folder keeps index.html and names ` +
+    `ending in .html or .tmp for its own files (got "index.html")`,
+  ]);
+});
+
+Deno.test("validation: JSON is parsed as JSON (a trailing comma is refused where it is)", async () => {
+  const { file, lines } = await mistakes(
+    '{\n  "name": "j",\n  "task": { "name": "copy" },\n}\n',
+    "json",
+  );
+  assert.deepEqual(lines, [`${file}:3:29 JSON syntax: a trailing comma (JSON allows none)`]);
+});
+
+Deno.test("validation: a TypeScript file that throws, does not parse, or never finishes loading is located", async () => {
+  const thrown = await mistakes('const a = 1;\nthrow new Error("boom " + a);\n', "ts");
+  assert.deepEqual(thrown.lines, [`${thrown.file}:2:7 the module failed to load: boom 1`]);
+  const syntax = await mistakes(
+    'export default {\n  name: "x",\n  task: { name: "copy" } x: 1,\n};\n',
+    "ts",
+  );
+  assert.equal(syntax.lines.length, 1);
+  assert.match(
+    syntax.lines[0],
+    new RegExp(`^${syntax.file}:3:26 the module failed to load: .*Expected`),
+  );
+  // In its own process: a module that never finishes loading stays pending in this one.
+  const dir = await Deno.makeTempDir({ prefix: "fuselab-hung-" });
+  await Deno.writeTextFile(`${dir}/hung.ts`, "await new Promise(() => {});\nexport default {};\n");
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-env",
+      "--config",
+      new URL("../../deno.json", import.meta.url).pathname,
+      new URL("../../cli.ts", import.meta.url).pathname,
+      "exp",
+      `${dir}/hung.ts`,
+      "--dry-run",
+    ],
+    env: { FUSELAB_LOAD_TIMEOUT_S: "0.5" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const err = new TextDecoder().decode(r.stderr);
+  assert.equal(r.code, 2, err);
+  assert.match(err, new RegExp(`^${dir}/hung\\.ts:1:1 the module did not finish loading`));
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("validation: missing and damaged data files are mistakes found before anything trains", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fuselab-data-" });
+  await Deno.writeFile(`${dir}/random.h5`, crypto.getRandomValues(new Uint8Array(4096)));
+  const { lines } = await mistakes(`name: data
+task: { name: mmimdb, path: ${dir}/nothere.hdf5 }
+axes:
+  task.path: [${dir}/nothere.hdf5, ${dir}/random.h5]
+`);
+  assert.equal(lines.length, 2, lines.join("\n"));
+  assert.match(lines[0], /:4:15 task\.path: the data file .*nothere\.hdf5: file: does not exist/);
+  assert.match(
+    lines[1],
+    /task\.path: the data file .*random\.h5: file: is not a readable HDF5 file: file signature not found \(Not an HDF5 file\)/,
+  );
+  assert.doesNotMatch(lines.join("\n"), /HDF5-DIAG|#00/);
   await Deno.remove(dir, { recursive: true });
 });

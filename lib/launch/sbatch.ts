@@ -2,8 +2,10 @@
  * The two batch scripts of a Slurm submission: the job array whose task i runs
  * the experiment's i-th planned run, and the report job that depends on it.
  *
- * The array task runs `deno task exp <file> --run-index $SLURM_ARRAY_TASK_ID`,
- * which is idempotent (a done run exits at once, an interrupted one resumes from
+ * Array task i runs the run the submission bound to it, by id
+ * (`deno task exp <file> --run-id <id>`), so editing the experiment file
+ * after submitting (reordering an axis's values) never changes which run a
+ * task trains. Running a run is idempotent (a done run exits at once, an interrupted one resumes from
  * its checkpoint), so `--requeue` after pre-emption is safe. Each task appends
  * its output to its own run folder (`runs/<id>/slurm.log`); Slurm's own file
  * (`slurm/logs/<array>_<task>.out`, also appended) keeps what Slurm itself
@@ -33,7 +35,7 @@ export interface ScriptParams {
   resultsDir: string;
   options: SlurmOptions;
   /**
-   * Extra arguments for `deno task exp <file> --run-index i` (e.g. `--backend wasm`);
+   * Extra arguments for `deno task exp <file> --run-id <id>` (e.g. `--backend wasm`);
    * `--results <root of resultsDir>` is added unless they hold `--results`.
    */
   runArgs?: string[];
@@ -129,6 +131,9 @@ export function arrayScript(p: ScriptParams, runs: ArrayRun[]): string {
     "     exit 2 ;;",
     "esac",
     'mkdir -p "$results/runs/$run" || exit 1',
+    "# One line per attempt in Slurm's own file, so that a requeue shows there too.",
+    'echo "[fuselab] $(date -u +%Y-%m-%dT%H:%M:%SZ) run $run on $(hostname),' +
+    ' restart ${SLURM_RESTART_COUNT:-0}: output in runs/$run/slurm.log"',
     "# Append, so that a requeued attempt never overwrites the first one's output.",
     'exec >>"$results/runs/$run/slurm.log" 2>&1',
     'echo "[fuselab] $(date -u +%Y-%m-%dT%H:%M:%SZ) run $run: array job $SLURM_ARRAY_JOB_ID' +
@@ -136,7 +141,7 @@ export function arrayScript(p: ScriptParams, runs: ArrayRun[]): string {
     ' restart ${SLURM_RESTART_COUNT:-0}"',
     `cd ${q(p.project)} || exit 1`,
     `export PATH=${q(denoDir)}:"$PATH"`,
-    `exec ${q(p.deno)} task exp ${q(p.file)} --run-index "$SLURM_ARRAY_TASK_ID" ` +
+    `exec ${q(p.deno)} task exp ${q(p.file)} --run-id "$run" ` +
     runArgs(p).map(q).join(" "),
     "",
   ].join("\n");

@@ -35,8 +35,9 @@ import {
   runCommand,
   type TaskInfo,
 } from "./slurm_query.ts";
+import { exists, writeFileAtomic } from "../experiment/atomic.ts";
 import {
-  latestSubmissionOf,
+  latestTaskOf,
   readSlurmRecord,
   SLURM_RECORD,
   type SlurmRecord,
@@ -86,7 +87,7 @@ async function queryAll(
 ): Promise<Map<string, Map<number, TaskInfo> | null>> {
   const out = new Map<string, Map<number, TaskInfo> | null>();
   for (const r of runs) {
-    const id = latestSubmissionOf(rec, r.index)?.arrayJobId;
+    const id = latestTaskOf(rec, r.id)?.submission.arrayJobId;
     if (id && !out.has(id)) out.set(id, await queryArray(id, run));
   }
   return out;
@@ -113,11 +114,12 @@ export async function collectSlurmStatus(
   const rows: SweepRunStatus[] = [];
   for (const r of runs) {
     const results = await readRunStatus(ctx.resultsDir, r.id);
-    const sub = latestSubmissionOf(record, r.index);
+    const at = latestTaskOf(record, r.id);
+    const sub = at?.submission;
     let task: TaskInfo | null | undefined;
-    if (sub && arrays.has(sub.arrayJobId)) {
-      const tasks = arrays.get(sub.arrayJobId);
-      task = tasks ? (tasks.get(r.index) ?? null) : undefined;
+    if (at && arrays.has(at.submission.arrayJobId)) {
+      const tasks = arrays.get(at.submission.arrayJobId);
+      task = tasks ? (tasks.get(at.taskId) ?? null) : undefined;
     }
     const { state, detail } = mergeState(results, task);
     const row: SweepRunStatus = {
@@ -131,7 +133,7 @@ export async function collectSlurmStatus(
       ...(task ? { task } : {}),
     };
     if (state === "failed" || state === "cancelled" || state === "interrupted") {
-      row.logTail = await runLogTail(ctx.resultsDir, r, sub);
+      row.logTail = await runLogTail(ctx.resultsDir, { ...r, index: at?.taskId ?? r.index }, sub);
     }
     rows.push(row);
   }
@@ -143,9 +145,10 @@ export function statusCell(row: SweepRunStatus): string {
   const t = row.task;
   switch (row.state) {
     case "pending":
-      return `pending ${t?.jobId ?? ""}${t?.reason && t.reason !== "None" ? ` (${t.reason})` : ""}`;
+      return `${t?.restarts ? `requeued ${t.restarts}×, ` : ""}pending ${t?.jobId ?? ""}` +
+        `${t?.reason && t.reason !== "None" ? ` (${t.reason})` : ""}`;
     case "running":
-      return `running ${t?.jobId ?? ""}`;
+      return `running ${t?.jobId ?? ""}${t?.restarts ? ` (requeued ${t.restarts}×)` : ""}`;
     case "failed":
       return `failed ${t?.jobId ?? ""}${t?.exitCode !== undefined ? ` exit ${t.exitCode}` : ""}` +
         (t && t.state !== "FAILED" ? ` (${t.state})` : "");
@@ -223,6 +226,14 @@ export async function launch(
     console.error(`${(e as Error).message}\n\n${SLURM_HELP}`);
     return 2;
   }
+  const backend = backendOf(ctx);
+  const gpuAsked = options.gpus !== undefined || options.sbatchArgs.some(isGpuRequest);
+  if ((backend === "webgpu" || backend === "tfjs-node-gpu") && !gpuAsked) {
+    print(
+      `warning: --backend ${backend} without a GPU request: the tasks may land on nodes ` +
+        `without a GPU (ask for one with --gpus 1, or --sbatch-arg=--gres=gpu:1)`,
+    );
+  }
   const resultsDir = resolve(ctx.resultsDir);
   const file = resolve(ctx.file);
   if (!(await exists(file))) {
@@ -230,145 +241,159 @@ export async function launch(
     return 2;
   }
   await Deno.mkdir(join(resultsDir, "slurm", "logs"), { recursive: true });
-  const manifestPath = join(resultsDir, "manifest.json");
-  if (!(await exists(manifestPath))) {
-    await writeAtomic(manifestPath, JSON.stringify(ctx.manifest, null, 2) + "\n");
-  }
-
-  let record: SlurmRecord | null;
-  let arrays: Map<string, Map<number, TaskInfo> | null>;
-  try {
-    record = await readSlurmRecord(resultsDir);
-    const ask = queryAll(record, ctx.runs ?? ctx.manifest.runs, run);
-    // A dry run may be made where Slurm is not reachable: then nothing counts as queued.
-    arrays = options.dryRun ? await ask.catch(() => new Map()) : await ask;
-  } catch (e) {
-    console.error(`--launcher slurm: ${(e as Error).message}`);
-    return 1;
-  }
-
-  const todo: ManifestRun[] = [];
-  let finished = 0, queued = 0;
-  const selected: ManifestRun[] = ctx.runs ?? ctx.manifest.runs;
-  for (const r of selected) {
-    const st = await readRunStatus(resultsDir, r.id);
-    if (st && FINISHED.has(st.state)) {
-      finished++;
-      continue;
+  return await underSubmitLock(resultsDir, async () => {
+    const manifestPath = join(resultsDir, "manifest.json");
+    if (!(await exists(manifestPath))) {
+      await writeAtomic(manifestPath, JSON.stringify(ctx.manifest, null, 2) + "\n");
     }
-    const sub = latestSubmissionOf(record, r.index);
-    const task = sub ? arrays.get(sub.arrayJobId)?.get(r.index) : undefined;
-    if (task && LIVE_STATES.has(task.state)) {
-      queued++;
-      continue;
+
+    let record: SlurmRecord | null;
+    let arrays: Map<string, Map<number, TaskInfo> | null>;
+    try {
+      record = await readSlurmRecord(resultsDir);
+      const ask = queryAll(record, ctx.runs ?? ctx.manifest.runs, run);
+      // A dry run may be made where Slurm is not reachable: then nothing counts as queued.
+      arrays = options.dryRun ? await ask.catch(() => new Map()) : await ask;
+    } catch (e) {
+      console.error(`--launcher slurm: ${(e as Error).message}`);
+      return 1;
     }
-    todo.push(r);
-  }
-  const total = selected.length;
-  if (todo.length === 0) {
-    print(
-      `experiment "${ctx.manifest.experiment}": nothing to submit ` +
-        `(${finished} of ${total} runs done, ${queued} queued or running in Slurm).`,
-    );
-    const statusCmd = ["deno", "task", "exp", "status", ctx.file, ...repeatArgs(ctx)];
-    print(`follow: ${statusCmd.map(shellQuote).join(" ")}`);
-    return 0;
-  }
 
-  const n = (record?.submissions.length ?? 0) + 1;
-  const params: ScriptParams = {
-    experiment: ctx.manifest.experiment,
-    project: PROJECT_ROOT,
-    deno: Deno.execPath(),
-    file,
-    resultsDir,
-    options,
-    runArgs: ["--retry-failed", ...(ctx.forwardArgs ?? [])],
-  };
-  const arrayPath = join(resultsDir, "slurm", `array-${n}.sh`);
-  const reportPath = join(resultsDir, "slurm", `report-${n}.sh`);
-  await writeAtomic(arrayPath, arrayScript(params, todo));
-  await writeAtomic(reportPath, reportScript(params));
-  const spec = arraySpec(todo.map((r) => r.index), options.maxParallel);
-  const arrayArgs = ["--parsable", ...options.sbatchArgs, arrayPath];
-  const reportArgs = (id: string) => [
-    "--parsable",
-    `--dependency=afterany:${id}`,
-    ...options.sbatchArgs,
-    reportPath,
-  ];
-  if (options.dryRun) {
-    print(`dry run: would submit ${todo.length} of ${total} runs (--array=${spec}):`);
-    print(`  sbatch ${arrayArgs.map(shellQuote).join(" ")}`);
-    if (!options.noReport) {
-      print(`  sbatch ${reportArgs("<array job id>").map(shellQuote).join(" ")}`);
+    const todo: ManifestRun[] = [];
+    let finished = 0, queued = 0;
+    const selected: ManifestRun[] = ctx.runs ?? ctx.manifest.runs;
+    for (const r of selected) {
+      const st = await readRunStatus(resultsDir, r.id);
+      if (st && FINISHED.has(st.state)) {
+        finished++;
+        continue;
+      }
+      const at = latestTaskOf(record, r.id);
+      const task = at ? arrays.get(at.submission.arrayJobId)?.get(at.taskId) : undefined;
+      if (task && LIVE_STATES.has(task.state)) {
+        queued++;
+        continue;
+      }
+      todo.push(r);
     }
-    return 0;
-  }
+    const total = selected.length;
+    if (todo.length === 0) {
+      print(
+        `experiment "${ctx.manifest.experiment}": nothing to submit ` +
+          `(${finished} of ${total} runs done, ${queued} queued or running in Slurm).`,
+      );
+      const statusCmd = ["deno", "task", "exp", "status", ctx.file, ...repeatArgs(ctx)];
+      print(`follow: ${statusCmd.map(shellQuote).join(" ")}`);
+      return 0;
+    }
 
-  const sb = await run("sbatch", arrayArgs);
-  if (sb.code !== 0) {
-    console.error(
-      `sbatch refused the job array (exit ${sb.code}): ${sb.stderr.trim() || sb.stdout.trim()}\n` +
-        `script: ${arrayPath}` +
-        (sb.code === 127 ? "\nsbatch is not on PATH: run this on a Slurm login node" : ""),
-    );
-    return 1;
-  }
-  const arrayJobId = parseJobId(sb.stdout);
-  const submission: SlurmSubmission = {
-    submittedAt: new Date().toISOString(),
-    arrayJobId,
-    array: spec,
-    runs: Object.fromEntries(todo.map((r) => [String(r.index), r.id])),
-    arrayScript: relative(resultsDir, arrayPath),
-    reportScript: relative(resultsDir, reportPath),
-    logs: {
-      run: runLogPath("<run id>"),
-      slurm: SLURM_LOG_PATTERN,
-      report: "slurm/logs/report_%j.out",
-    },
-    sbatch: { array: arrayArgs, report: reportArgs(arrayJobId) },
-  };
-  record = record ?? { version: 1, experiment: ctx.manifest.experiment, file, submissions: [] };
-  record.file = file;
-  record.submissions.push(submission);
-  await writeSlurmRecord(resultsDir, record);
+    const n = (record?.submissions.length ?? 0) + 1;
+    const params: ScriptParams = {
+      experiment: ctx.manifest.experiment,
+      project: PROJECT_ROOT,
+      deno: Deno.execPath(),
+      file,
+      resultsDir,
+      options,
+      runArgs: ["--retry-failed", ...(ctx.forwardArgs ?? [])],
+    };
+    const arrayPath = join(resultsDir, "slurm", `array-${n}.sh`);
+    const reportPath = join(resultsDir, "slurm", `report-${n}.sh`);
+    await writeAtomic(arrayPath, arrayScript(params, todo));
+    await writeAtomic(reportPath, reportScript(params));
+    const spec = arraySpec(todo.map((r) => r.index), options.maxParallel);
+    const arrayArgs = ["--parsable", ...options.sbatchArgs, arrayPath];
+    const reportArgs = (id: string) => [
+      "--parsable",
+      `--dependency=afterany:${id}`,
+      ...reportSbatchArgs(options.sbatchArgs),
+      reportPath,
+    ];
+    if (options.dryRun) {
+      print(`dry run: would submit ${todo.length} of ${total} runs (--array=${spec}):`);
+      print(`  sbatch ${arrayArgs.map(shellQuote).join(" ")}`);
+      if (!options.noReport) {
+        print(`  sbatch ${reportArgs("<array job id>").map(shellQuote).join(" ")}`);
+      }
+      return 0;
+    }
 
-  const rb = options.noReport
-    ? { code: 0, stdout: "", stderr: "" }
-    : await run("sbatch", reportArgs(arrayJobId));
-  let code = 0;
-  if (options.noReport) {
-    submission.sbatch.report = [];
-  } else if (rb.code === 0) {
-    submission.reportJobId = parseJobId(rb.stdout);
+    const sb = await run("sbatch", arrayArgs);
+    if (sb.code !== 0) {
+      console.error(
+        `sbatch refused the job array (exit ${sb.code}): ${
+          sb.stderr.trim() || sb.stdout.trim()
+        }\n` +
+          `script: ${arrayPath}` +
+          (sb.code === 127 ? "\nsbatch is not on PATH: run this on a Slurm login node" : ""),
+      );
+      return 1;
+    }
+    const arrayJobId = parseJobId(sb.stdout);
+    const submission: SlurmSubmission = {
+      submittedAt: new Date().toISOString(),
+      arrayJobId,
+      array: spec,
+      runs: Object.fromEntries(todo.map((r) => [String(r.index), r.id])),
+      arrayScript: relative(resultsDir, arrayPath),
+      reportScript: relative(resultsDir, reportPath),
+      logs: {
+        run: runLogPath("<run id>"),
+        slurm: SLURM_LOG_PATTERN,
+        report: "slurm/logs/report_%j.out",
+      },
+      sbatch: { array: arrayArgs, report: reportArgs(arrayJobId) },
+    };
+    record = record ?? { version: 1, experiment: ctx.manifest.experiment, file, submissions: [] };
+    record.file = file;
+    record.submissions.push(submission);
     await writeSlurmRecord(resultsDir, record);
-  } else {
-    console.error(
-      `sbatch refused the report job (exit ${rb.code}): ${rb.stderr.trim()}\n` +
-        `the runs are submitted; build the report when they end: deno task report ` +
-        shellQuote(ctx.file),
-    );
-    code = 1;
-  }
 
-  const shown = isAbsolute(ctx.resultsDir) ? resultsDir : relative(Deno.cwd(), resultsDir);
-  const jobs = [arrayJobId, submission.reportJobId].filter((j) => j).join(",");
-  print(
-    `submitted ${todo.length} of ${total} runs of "${ctx.manifest.experiment}" as Slurm ` +
-      `job array ${arrayJobId} (--array=${spec})` +
-      (finished + queued > 0 ? `; skipped ${finished} done and ${queued} queued or running` : ""),
-  );
-  if (submission.reportJobId) {
-    print(`report job ${submission.reportJobId} rebuilds the report when the array has ended`);
-  }
-  const statusCmd = ["deno", "task", "exp", "status", ctx.file, ...repeatArgs(ctx)];
-  print(`follow:  ${statusCmd.map(shellQuote).join(" ")}    squeue -r -j ${jobs}`);
-  print(`logs:    ${join(shown, "runs", "<run id>", "slurm.log")}`);
-  print(`cancel:  scancel ${jobs.replace(",", " ")}`);
-  print(`record:  ${join(shown, SLURM_RECORD)}`);
-  return code;
+    const rb = options.noReport
+      ? { code: 0, stdout: "", stderr: "" }
+      : await run("sbatch", reportArgs(arrayJobId));
+    let code = 0;
+    if (options.noReport) {
+      submission.sbatch.report = [];
+    } else if (rb.code === 0) {
+      submission.reportJobId = parseJobId(rb.stdout);
+      await writeSlurmRecord(resultsDir, record);
+    } else {
+      console.error(
+        `sbatch refused the report job (exit ${rb.code}): ${rb.stderr.trim()}\n` +
+          `the runs are submitted; build the report when they end: deno task report ` +
+          shellQuote(ctx.file),
+      );
+      code = 1;
+    }
+
+    const shown = isAbsolute(ctx.resultsDir) ? resultsDir : relative(Deno.cwd(), resultsDir);
+    const jobs = [arrayJobId, submission.reportJobId].filter((j) => j).join(",");
+    print(
+      `submitted ${todo.length} of ${total} runs of "${ctx.manifest.experiment}" as Slurm ` +
+        `job array ${arrayJobId} (--array=${spec})` +
+        (finished + queued > 0 ? `; skipped ${finished} done and ${queued} queued or running` : ""),
+    );
+    if (submission.reportJobId) {
+      print(`report job ${submission.reportJobId} rebuilds the report when the array has ended`);
+    }
+    const statusCmd = ["deno", "task", "exp", "status", ctx.file, ...repeatArgs(ctx)];
+    print(`follow:  ${statusCmd.map(shellQuote).join(" ")}    squeue -r -j ${jobs}`);
+    print(`logs:    ${join(shown, "runs", "<run id>", "slurm.log")}`);
+    print(`cancel:  scancel ${jobs.replace(",", " ")}`);
+    print(`record:  ${join(shown, SLURM_RECORD)}`);
+    return code;
+  });
+}
+
+/** The backend the runs ask for: `--backend`, else the experiment file's. */
+function backendOf(ctx: SlurmContext): string | undefined {
+  const args = ctx.forwardArgs ?? [];
+  const i = args.indexOf("--backend");
+  if (i >= 0) return args[i + 1];
+  const eq = args.find((a) => a.startsWith("--backend="));
+  if (eq) return eq.slice("--backend=".length);
+  return (ctx as { experiment?: { backend?: string } }).experiment?.backend;
 }
 
 /** The experiment options a follow-up command needs: the forwarded ones, or `--results`. */
@@ -377,17 +402,52 @@ function repeatArgs(ctx: SlurmContext): string[] {
   return ctx.resultsRoot && ctx.resultsRoot !== "results" ? ["--results", ctx.resultsRoot] : [];
 }
 
-async function exists(path: string): Promise<boolean> {
+/**
+ * Holds `<resultsDir>/slurm/submit.lock` (an OS lock that dies with its
+ * process) while `fn` runs: two submissions of one experiment at once run one
+ * after the other, and the second sees what the first submitted.
+ */
+async function underSubmitLock<T>(resultsDir: string, fn: () => Promise<T>): Promise<T> {
+  const file = await Deno.open(join(resultsDir, "slurm", "submit.lock"), {
+    read: true,
+    write: true,
+    create: true,
+  });
   try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
+    if (!(await file.tryLock(true))) {
+      console.log("another submission of this experiment is under way; waiting for it");
+      await file.lock(true);
+    }
+    return await fn();
+  } finally {
+    file.close();
   }
 }
 
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${Deno.pid}`;
-  await Deno.writeTextFile(tmp, text);
-  await Deno.rename(tmp, path);
+/** An sbatch argument that asks for GPUs (`--gpus`, `--gres=gpu`, `-G`...). */
+export function isGpuRequest(arg: string): boolean {
+  return /^(--gpus|--gpus-per-[a-z]+|--gpu-bind|--gpu-freq|--mem-per-gpu|--cpus-per-gpu|-G)(=|$)/
+    .test(arg) || /^--gres=(.*,)?gpu/.test(arg);
+}
+
+/** The sbatch arguments for the report job: the array's, without GPU requests. */
+export function reportSbatchArgs(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (isGpuRequest(a)) continue;
+    // `--gres gpu:1` as two words
+    if ((a === "--gres" || a === "-G" || a === "--gpus") && i + 1 < args.length) {
+      if (a !== "--gres" || /gpu/.test(args[i + 1])) {
+        i++;
+        continue;
+      }
+    }
+    out.push(a);
+  }
+  return out;
+}
+
+function writeAtomic(path: string, text: string): Promise<void> {
+  return writeFileAtomic(path, text);
 }

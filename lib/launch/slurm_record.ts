@@ -7,6 +7,7 @@
  * @module
  */
 import { join } from "node:path";
+import { writeJsonAtomic } from "../experiment/atomic.ts";
 
 /** One `--launcher slurm` submission: a job array and the report job after it. */
 export interface SlurmSubmission {
@@ -72,10 +73,25 @@ export async function readSlurmRecord(resultsDir: string): Promise<SlurmRecord |
 
 /** Writes `<resultsDir>/slurm.json` atomically (temporary file, then rename). */
 export async function writeSlurmRecord(resultsDir: string, rec: SlurmRecord): Promise<void> {
-  const path = join(resultsDir, SLURM_RECORD);
-  const tmp = `${path}.tmp-${Deno.pid}`;
-  await Deno.writeTextFile(tmp, JSON.stringify(rec, null, 2) + "\n");
-  await Deno.rename(tmp, path);
+  await writeJsonAtomic(join(resultsDir, SLURM_RECORD), rec);
+}
+
+/**
+ * The latest submission that included run `runId`, and the array task that
+ * runs it there (tasks are bound to run ids: the plan's order may have
+ * changed since).
+ */
+export function latestTaskOf(
+  rec: SlurmRecord | null,
+  runId: string,
+): { submission: SlurmSubmission; taskId: number } | undefined {
+  if (!rec) return undefined;
+  for (let s = rec.submissions.length - 1; s >= 0; s--) {
+    for (const [index, id] of Object.entries(rec.submissions[s].runs)) {
+      if (id === runId) return { submission: rec.submissions[s], taskId: Number(index) };
+    }
+  }
+  return undefined;
 }
 
 /** The latest submission that included plan index `index`, if any. */

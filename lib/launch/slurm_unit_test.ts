@@ -17,7 +17,14 @@ import {
   queryArray,
 } from "./slurm_query.ts";
 import { mergeState } from "./slurm_status.ts";
-import { launch, slurmStatus } from "./slurm.ts";
+import {
+  collectSlurmStatus,
+  isGpuRequest,
+  launch,
+  reportSbatchArgs,
+  slurmStatus,
+  statusCell,
+} from "./slurm.ts";
 import { readSlurmRecord } from "./slurm_record.ts";
 
 Deno.test("parseSlurmArgs: every option, both spellings, and clear errors", () => {
@@ -143,7 +150,7 @@ Deno.test("mergeState: results folder and Slurm together", () => {
   assert.equal(mergeState({ state: "failed" }, undefined).state, "failed");
 });
 
-Deno.test("scripts: array task maps index → run, appends to the run's log, runs --run-index", () => {
+Deno.test("scripts: array task maps index → run, appends to the run's log, runs --run-id", () => {
   const p = {
     experiment: "tiny",
     project: "/proj",
@@ -170,7 +177,7 @@ Deno.test("scripts: array task maps index → run, appends to the run's log, run
   assert.match(s, /exec >>"\$results\/runs\/\$run\/slurm.log" 2>&1/);
   assert.match(
     s,
-    /exec \/opt\/deno\/bin\/deno task exp '\/proj\/exp dir\/tiny.yaml' --run-index "\$SLURM_ARRAY_TASK_ID" --results \/proj\/results$/m,
+    /exec \/opt\/deno\/bin\/deno task exp '\/proj\/exp dir\/tiny.yaml' --run-id "\$run" --results \/proj\/results$/m,
   );
   const r = reportScript(p);
   assert.match(
@@ -340,7 +347,7 @@ Deno.test("launch: --no-report submits the array alone; --dry-run submits nothin
   const script = await Deno.readTextFile(join(resultsDir, "slurm", "array-1.sh"));
   assert.match(
     script,
-    /--run-index "\$SLURM_ARRAY_TASK_ID" --retry-failed --backend wasm --results /,
+    /--run-id "\$run" --retry-failed --backend wasm --results /,
   );
   assert.equal(await readSlurmRecord(resultsDir), null);
 
@@ -349,5 +356,67 @@ Deno.test("launch: --no-report submits the array alone; --dry-run submits nothin
   const rec = await readSlurmRecord(resultsDir);
   assert.equal(rec?.submissions[0].arrayJobId, "7");
   assert.equal(rec?.submissions[0].reportJobId, undefined);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("launch: GPU requests go to the training array only; webgpu without one is warned about", async () => {
+  assert.ok(isGpuRequest("--gres=gpu:1") && isGpuRequest("--gpus=2") && isGpuRequest("-G"));
+  assert.ok(!isGpuRequest("--gres=tmpfs:10G") && !isGpuRequest("--qos=low"));
+  assert.deepEqual(
+    reportSbatchArgs(["--qos=low", "--gres=gpu:a100:1", "--gres", "gpu:1", "--gpus-per-node=2"]),
+    ["--qos=low"],
+  );
+  const { dir, file, manifest } = await fixture();
+  const resultsDir = join(dir, "results", "tiny");
+  const calls: string[][] = [];
+  const fake = (cmd: string, args: string[]): Promise<CommandResult> => {
+    calls.push([cmd, ...args]);
+    return Promise.resolve({ code: 0, stdout: cmd === "sbatch" ? "9\n" : "", stderr: "" });
+  };
+  const out: string[] = [];
+  const ctx = { file, manifest, resultsDir, forwardArgs: ["--backend", "webgpu"] };
+  assert.equal(await launch(ctx, ["--gpus", "1"], { run: fake, print: (l) => out.push(l) }), 0);
+  assert.ok(!out.some((l) => l.startsWith("warning")), out.join("\n"));
+  const [array, report] = calls.filter((c) => c[0] === "sbatch");
+  assert.match(await Deno.readTextFile(array.at(-1)!), /^#SBATCH --gpus=1$/m);
+  assert.doesNotMatch(await Deno.readTextFile(report.at(-1)!), /gpu/i);
+  assert.ok(!report.some(isGpuRequest));
+  await Deno.remove(resultsDir, { recursive: true });
+  const warned: string[] = [];
+  assert.equal(await launch(ctx, ["--dry-run"], { run: fake, print: (l) => warned.push(l) }), 0);
+  assert.match(warned[0], /^warning: --backend webgpu without a GPU request/);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("status: tasks are matched to runs by id, whatever the plan's order is now", async () => {
+  const { dir, file, manifest } = await fixture();
+  const resultsDir = join(dir, "results", "tiny");
+  const fake = (cmd: string): Promise<CommandResult> =>
+    Promise.resolve(
+      cmd === "sbatch"
+        ? { code: 0, stdout: "50\n", stderr: "" }
+        : cmd === "squeue"
+        ? { code: 0, stdout: "50|1|RUNNING|None\n50|2|PENDING|BeginTime\n", stderr: "" }
+        : cmd === "scontrol"
+        ? {
+          code: 0,
+          stdout: "JobId=52 ArrayJobId=50 ArrayTaskId=2 JobState=PENDING Reason=BeginTime " +
+            "Restarts=1 ExitCode=0:0\n",
+          stderr: "",
+        }
+        : { code: 0, stdout: "", stderr: "" },
+    );
+  assert.equal(await launch({ file, manifest, resultsDir }, ["--no-report"], { run: fake }), 0);
+  // The file is edited: the plan's order is reversed, so indices no longer match the array's.
+  const reordered = manifest.runs.map((r, i) => ({ ...r, index: manifest.runs.length - 1 - i }));
+  const { rows } = await collectSlurmStatus(
+    { manifest: { ...manifest, runs: reordered }, resultsDir },
+    fake,
+  );
+  const byId = new Map(rows.map((r) => [r.id, r]));
+
+  assert.equal(byId.get("run1")?.task?.taskId, 1);
+  assert.equal(byId.get("run2")?.task?.taskId, 2);
+  assert.equal(statusCell(byId.get("run2")!), "requeued 1×, pending 50_2 (BeginTime)");
   await Deno.remove(dir, { recursive: true });
 });

@@ -13,7 +13,7 @@ import type {
   RunRecord,
   StatusRecord,
 } from "../experiment/results.ts";
-import { readJson } from "../experiment/atomic.ts";
+import { exists, readJson } from "../experiment/atomic.ts";
 import { ARTIFACTS } from "../experiment/results.ts";
 
 /** Everything recorded about one planned run. */
@@ -47,16 +47,6 @@ export interface ExperimentData {
 /** Joins path parts with "/" (the report only runs where "/" works). */
 export function join(...parts: string[]): string {
   return parts.join("/").replace(/\/+/g, "/");
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
 }
 
 function checkManifest(m: unknown, path: string): Manifest {

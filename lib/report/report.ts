@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { sweepTempFiles, writeFileAtomic } from "../experiment/atomic.ts";
 import type { RunState } from "../experiment/results.ts";
 import {
   axisEffect,
@@ -52,6 +53,9 @@ import { type Cell, figure, page, slug, table } from "./html.ts";
 import { type ExperimentData, join, loadResults } from "./load.ts";
 import { svgToPng } from "./png.ts";
 
+/** Temporary files of atomic writes, this module's older `<name>.tmp-<pid>` ones included. */
+const STALE_TEMP_FILE = /\.\d+\.\d+\.tmp$|\.tmp-\d+$/;
+
 /** Writes a file through a temporary name and a rename, skipping identical content. */
 export async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
@@ -61,9 +65,7 @@ export async function writeAtomic(path: string, data: string | Uint8Array): Prom
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
-  const tmp = `${path}.tmp-${Deno.pid}`;
-  await Deno.writeFile(tmp, bytes);
-  await Deno.rename(tmp, path);
+  await writeFileAtomic(path, bytes);
 }
 
 function stateBadge(state: RunState | string): string {
@@ -663,6 +665,8 @@ export async function buildReport(experimentDir: string): Promise<string> {
       await Deno.remove(join(chartDir, e.name));
     }
   }
+  // Temporary files a killed build left (not those of a build running now).
+  await sweepTempFiles(chartDir, STALE_TEMP_FILE, 60_000);
   const htmlPath = join(data.dir, "report.html");
   await writeAtomic(htmlPath, html);
   return htmlPath;

@@ -25,6 +25,7 @@
  */
 import { z } from "zod";
 import { DataError } from "../data/errors.ts";
+import { dataFileProblem } from "../data/files.ts";
 import { readNpy } from "../data/npy.ts";
 import { type FeatureColumn, readJsonlFeatures, readLines } from "../data/jsonl.ts";
 import type { ModalitySpec } from "../models/multimodal.ts";
@@ -306,6 +307,16 @@ export const featuresTask: Task<FeaturesOptions> = {
   options: FeaturesOptions,
   metrics: [...SINGLE_LABEL_METRICS, ...MULTI_LABEL_METRICS.slice(1)],
   primary: "accuracy",
+  async checkData(o) {
+    const out: [string, string][] = [];
+    for (const [split, files] of Object.entries(o.splits)) {
+      for (const [key, path] of Object.entries(files)) {
+        const why = await dataFileProblem(path);
+        if (why) out.push([`task.splits.${split}.${key}`, `the data file ${path} ${why}`]);
+      }
+    }
+    return out;
+  },
   check(config, o) {
     const errs = splitProblems(o);
     if (config.model.fusion === "gmu" && o.modalities.length < 2) {

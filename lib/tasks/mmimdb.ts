@@ -95,6 +95,12 @@ function scanFeatures(
   return { mean, std };
 }
 
+/** A data error as one line for validation. */
+function dataProblem(e: unknown): string {
+  if (!(e instanceof DataError)) throw e;
+  return `the data file ${e.file}: ${e.field}: ${e.problem}${e.fix ? `; ${e.fix}` : ""}`;
+}
+
 /** Checks labels are 0/1 and each split range lies inside the file. */
 function checkLayout(h5: H5Reader, o: MmimdbOptions): { rows: number; classes: number } {
   const shapes = [o.text, o.image, o.labels].map((n) => [n, h5.shape(n)] as const);
@@ -179,6 +185,24 @@ export const mmimdbTask: Task<MmimdbOptions> = {
   options: MmimdbOptions,
   metrics: MULTI_LABEL_METRICS,
   primary: "f1_micro",
+  async checkData(o) {
+    let h5: H5Reader;
+    try {
+      h5 = await H5Reader.open(o.path);
+    } catch (e) {
+      return [["task.path", dataProblem(e)]];
+    }
+    try {
+      const { rows } = checkLayout(h5, o);
+      // The last row of each dataset: a truncated file fails here, not hours into a sweep.
+      for (const name of [o.text, o.image]) h5.rows(name, rows - 1, rows);
+      return [];
+    } catch (e) {
+      return [["task.path", dataProblem(e)]];
+    } finally {
+      h5.close();
+    }
+  },
   async create(config, o, rng) {
     const h5 = await H5Reader.open(o.path);
     try {

@@ -69,7 +69,7 @@ Deno.test("mmimdb: bad files fail early with the file, the field and what is wro
   const s = { train: [0, 20], val: [20, 30], test: [30, 40] };
   const attempt = (p: string, extra: Record<string, unknown> = {}) =>
     createRun(task, testConfig({ task: { name: "mmimdb", path: p, splits: s, ...extra } }));
-  await assert.rejects(attempt(`${dir}/missing.hdf5`), /missing\.hdf5: file: cannot be opened/);
+  await assert.rejects(attempt(`${dir}/missing.hdf5`), /missing\.hdf5: file: does not exist/);
   const noGenres = await badFile("nogenres", (d) => delete d.genres);
   await assert.rejects(attempt(noGenres), (e: DataError) => {
     assert.ok(e instanceof DataError);

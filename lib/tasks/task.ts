@@ -68,6 +68,12 @@ export interface Task<Options = unknown> {
    * Each entry: `[config path, message]`.
    */
   check?(config: RunConfig, options: Options): [string, string][];
+  /**
+   * Checks the data files the options name, before anything trains: each
+   * exists, is readable and has the right format. Each entry:
+   * `[config path, message]` (the message names the file and what is wrong).
+   */
+  checkData?(options: Options): Promise<[string, string][]>;
   /** Builds data and model for one run. `rng` is seeded from the run's seed. */
   create(config: RunConfig, options: Options, rng: Rng): Promise<TaskRun>;
 }

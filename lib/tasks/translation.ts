@@ -14,6 +14,7 @@
 import { z } from "zod";
 import { Rng } from "../engine/rng.ts";
 import { DataError } from "../data/errors.ts";
+import { dataFileProblem } from "../data/files.ts";
 import { readAlignedPairs, readTsvPairs, type SentencePair } from "../data/text.ts";
 import { type Tokenizer, wordTokenize, WordTokenizer } from "../data/tokenizer.ts";
 import { BpeTokenizer, learnBpe } from "../data/bpe.ts";
@@ -122,6 +123,17 @@ export const translationTask: Task<TranslationOptions> = {
     },
   ],
   primary: "bleu",
+  async checkData(o) {
+    const out: [string, string][] = [];
+    for (const split of ["train", "val", "test"] as const) {
+      const files = o[split];
+      for (const [key, path] of Object.entries(files ?? {})) {
+        const why = await dataFileProblem(path);
+        if (why) out.push([`task.${split}.${key}`, `the data file ${path} ${why}`]);
+      }
+    }
+    return out;
+  },
   check(config, o) {
     return learnedTableCheck(config, o.maxLength + 2, "the longest sentence task.maxLength + 2");
   },

@@ -137,6 +137,8 @@ export interface CheckpointMeta {
   rng: Record<string, number>;
   /** Set when training had ended and only the final evaluations remained. */
   finished?: LoopPosition["finished"];
+  /** The run's first training loss (for `train.divergeFactor`). */
+  initialLoss?: number;
 }
 
 async function tensorData(t: tf.Tensor): Promise<SafetensorsTensor> {
@@ -173,6 +175,7 @@ export async function saveCheckpoint(
     metricsLines: String(meta.metricsLines),
     rng: JSON.stringify(meta.rng),
     ...(meta.finished ? { finished: JSON.stringify(meta.finished) } : {}),
+    ...(meta.initialLoss !== undefined ? { initialLoss: String(meta.initialLoss) } : {}),
   };
   await writeFileAtomic(path, encodeSafetensors(tensors, metadata));
 }
@@ -205,6 +208,7 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint | undefin
       metricsLines: Number(metadata.metricsLines),
       rng: JSON.parse(metadata.rng),
       ...(metadata.finished ? { finished: JSON.parse(metadata.finished) } : {}),
+      ...(metadata.initialLoss ? { initialLoss: Number(metadata.initialLoss) } : {}),
     },
   };
 }

@@ -15,6 +15,11 @@ import { noamRate } from "./noam.ts";
 import { LabelSmoothing } from "./label_smoothing.ts";
 import { greedyDecode } from "./greedy.ts";
 
+/** Slow tests run in CI (`.ci/run` sets FUSELAB_FULL_TESTS=1), not in the default suite. */
+const ciOnly = Deno.env.get("FUSELAB_FULL_TESTS") === "1"
+  ? undefined
+  : "CI only: FUSELAB_FULL_TESTS=1 runs it";
+
 const V = 11, LEN = 10, START = 1;
 
 /** A batch of the copy task: random tokens 1..V−1 with the start symbol first. */
@@ -93,7 +98,10 @@ function exactCopies(model: EncoderDecoder, n: number): number {
   return exact;
 }
 
-Deno.test("the copy task reaches exact copies under greedyDecode", async () => {
+Deno.test({
+  name: "the copy task reaches exact copies under greedyDecode",
+  ignore: !!ciOnly,
+}, async () => {
   await selectBackend("wasm");
   const rng = new Rng(11);
   const d = 64, batch = 32, n = 20, maxSteps = 500;

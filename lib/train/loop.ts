@@ -17,7 +17,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { RunConfig } from "../experiment/config.ts";
+import { DIVERGE_FACTOR, type RunConfig } from "../experiment/config.ts";
 import type { MetricsLine } from "../experiment/results.ts";
 import type { TaskRun } from "../tasks/task.ts";
 import type { Adam } from "./adam.ts";
@@ -36,6 +36,8 @@ export interface LoopPosition {
    * ended it, and the last logged training loss.
    */
   finished?: { stoppedBy: "epochs" | "maxSteps" | "timeLimit"; trainLoss?: number };
+  /** The run's first training loss, which `train.divergeFactor` is measured against. */
+  initialLoss?: number;
 }
 
 /** A progress report, sent after every step and around evaluations. */
@@ -204,6 +206,19 @@ export async function trainLoop(opts: LoopOptions): Promise<LoopResult> {
 
   const divergedAt = (loss: number, at: number, ep: number, rate: number) =>
     `training loss became ${loss} at step ${at} (epoch ${ep + 1}, lr ${round(rate, 4)})`;
+  const factor = t.divergeFactor ?? DIVERGE_FACTOR;
+  let initialLoss = opts.start.initialLoss;
+  /** Why `loss` ends training: not finite, or far above the first loss. */
+  const divergence = (loss: number, at: number, ep: number, rate: number) => {
+    if (!Number.isFinite(loss)) return divergedAt(loss, at, ep, rate);
+    if (initialLoss === undefined) initialLoss = loss;
+    else if (initialLoss > 0 && loss > factor * initialLoss) {
+      return `${divergedAt(round(loss), at, ep, rate)}: over ${factor}× the first loss ${
+        round(initialLoss)
+      } (train.divergeFactor)`;
+    }
+    return undefined;
+  };
 
   /**
    * Reads the unread losses at once (one wait for the GPU) into the logging
@@ -216,10 +231,11 @@ export async function trainLoop(opts: LoopOptions): Promise<LoopResult> {
     const values = await all.data();
     tf.dispose([...new Set([all, ...items.map((u) => u.value)])]);
     for (const [i, u] of items.entries()) {
-      if (!Number.isFinite(values[i])) {
+      const diverged = divergence(values[i], u.step, u.epoch, u.rate);
+      if (diverged) {
         step = u.step - 1;
         epoch = u.epoch;
-        return divergedAt(values[i], u.step, u.epoch, u.rate);
+        return diverged;
       }
       winLoss += values[i];
       winSteps++;
@@ -334,7 +350,7 @@ export async function trainLoop(opts: LoopOptions): Promise<LoopResult> {
     if (epoch >= t.epochs || step >= total) break;
     if (epoch % t.evalEvery === 0) await evaluate("val", epoch);
     if (epoch % t.checkpointEvery === 0) {
-      await opts.checkpoint({ step, epoch, trainSeconds: elapsed() });
+      await opts.checkpoint({ step, epoch, trainSeconds: elapsed(), initialLoss });
     }
   }
   if (!opts.start.finished && step >= total && epoch < t.epochs) stoppedBy = "maxSteps";
@@ -345,6 +361,7 @@ export async function trainLoop(opts: LoopOptions): Promise<LoopResult> {
       step,
       epoch,
       trainSeconds: elapsed(),
+      initialLoss,
       finished: { stoppedBy, ...(lastLoss !== undefined ? { trainLoss: lastLoss } : {}) },
     });
   }

@@ -44,7 +44,7 @@ export interface BlasInstall {
 
 /** Options of {@link installBlasKernels}. */
 export interface BlasOptions {
-  /** OpenBLAS threads (default `$FUSELAB_BLAS_THREADS`, else the number of CPUs). */
+  /** OpenBLAS threads (default: {@link defaultThreads}). */
   threads?: number;
   /** Path of libopenblas (default `$FUSELAB_OPENBLAS`, then the usual places). */
   path?: string;
@@ -65,9 +65,15 @@ let installed: { blas: OpenBlas; mark: number; result: BlasInstall } | undefined
 /** Loaded libraries, kept open: unloading OpenBLAS while its thread pool runs is not safe. */
 const loaded = new Map<string, OpenBlas>();
 
-function defaultThreads(): number {
-  const env = Number(Deno.env.get("FUSELAB_BLAS_THREADS"));
-  if (Number.isInteger(env) && env > 0) return env;
+/**
+ * `$FUSELAB_BLAS_THREADS`, else the CPUs a Slurm allocation gives this task
+ * (`$SLURM_CPUS_PER_TASK`: the node may have many more), else every CPU.
+ */
+export function defaultThreads(): number {
+  for (const name of ["FUSELAB_BLAS_THREADS", "SLURM_CPUS_PER_TASK"]) {
+    const n = Number(Deno.env.get(name));
+    if (Number.isInteger(n) && n > 0) return n;
+  }
   return navigator.hardwareConcurrency || 1;
 }
 
