@@ -23,6 +23,7 @@ import {
   twoAxisGrid,
   valueText,
   type Variant,
+  type VariantMetric,
   variantMetric,
   variantsOf,
 } from "./analysis.ts";
@@ -49,7 +50,7 @@ import {
   raw,
 } from "./format.ts";
 import { type Cell, figure, page, slug, table } from "./html.ts";
-import { type ExperimentData, join, loadResults } from "./load.ts";
+import { type ExperimentData, join, loadResults, type RunData } from "./load.ts";
 import { svgToPng } from "./png.ts";
 
 /** Writes a file through a temporary name and a rename, skipping identical content. */
@@ -83,20 +84,59 @@ export interface RenderedReport {
   charts: Chart[];
 }
 
+/** What every section reads: the loaded data and the numbers shared between sections. */
+interface ReportContext {
+  data: ExperimentData;
+  /** Variants in plan order, and their labels (chart categories). */
+  variants: Variant[];
+  labels: string[];
+  /** The primary metric's key (`test/exact_match`), bare name, and direction. */
+  pKey: string;
+  pName: string;
+  hib: boolean;
+  /** Axis paths, in declaration order. */
+  axes: string[];
+  baseline: Variant | undefined;
+  /** Failed and diverged runs, and the caption sentence that names them. */
+  excludedRuns: RunData[];
+  excludedNote: string;
+  /** The primary metric per variant, and each variant paired with the baseline. */
+  primaryByVariant: VariantMetric[];
+  comparisons: Comparison[];
+  /** Whether the primary metric is a proportion (accuracy-like, every value in 0–1). */
+  proportion: boolean;
+  /** Registers a chart (page order) and returns it. */
+  add: (c: Chart) => Chart;
+}
+
 /** Builds the report page and charts of a loaded experiment (pure: no file access). */
 export function renderReport(data: ExperimentData): RenderedReport {
-  const m = data.manifest;
-  const variants = variantsOf(data);
-  const labels = variants.map((v) => v.label);
-  const pKey = primaryKey(data);
-  const pName = bare(pKey);
-  const hib = m.primary.higherIsBetter;
-  const axes = Object.keys(m.axes);
   const charts: Chart[] = [];
-  const add = (c: Chart) => {
+  const ctx = reportContext(data, (c) => {
     charts.push(c);
     return c;
-  };
+  });
+  // sections in page order: charts are registered in the order they appear
+  const sections = [
+    questionSection(ctx),
+    curvesSection(ctx),
+    finalSection(ctx),
+    effectsSection(ctx),
+    insightSection(data, ctx.variants, ctx.labels, ctx.pName, ctx.add),
+    costSection(ctx),
+    problemsSection(ctx),
+    footer(ctx),
+  ];
+  const html = page(`${data.manifest.experiment} — fuselab report`, sections.join("\n"));
+  return { html, charts };
+}
+
+/** The numbers every section shares, computed once. */
+function reportContext(data: ExperimentData, add: (c: Chart) => Chart): ReportContext {
+  const m = data.manifest;
+  const variants = variantsOf(data);
+  const pKey = primaryKey(data);
+  const pName = bare(pKey);
   const baseline = variants.find((v) => v.key === m.baseline) ?? variants[0];
   const excludedRuns = data.runs.filter((r) => ["failed", "diverged"].includes(r.status.state));
   const excludedNote = excludedRuns.length
@@ -106,8 +146,42 @@ export function renderReport(data: ExperimentData): RenderedReport {
       ).join(", ")
     }, see <a href="#problems">failed and diverged runs</a>.`
     : "";
+  const primaryByVariant = variants.map((v) => variantMetric(v, pKey));
+  // proportions (accuracy, exact match, F1, …) cannot leave [0, 1]: cut drawn intervals there
+  const proportion = /acc|match|f1|precision|recall|auc/i.test(pName) &&
+    primaryByVariant.every((x) => x.values.every((v) => v.value >= 0 && v.value <= 1));
+  return {
+    data,
+    variants,
+    labels: variants.map((v) => v.label),
+    pKey,
+    pName,
+    hib: m.primary.higherIsBetter,
+    axes: Object.keys(m.axes),
+    baseline,
+    excludedRuns,
+    excludedNote,
+    primaryByVariant,
+    comparisons: baseline ? compareToBaseline(variants, baseline, pKey) : [],
+    proportion,
+    add,
+  };
+}
 
-  // ---- the question
+/** The question: name, description, the facts list and the answer in short. */
+function questionSection(ctx: ReportContext): string {
+  const m = ctx.data.manifest;
+  return `<header id="question"><p class="muted">fuselab report</p>` +
+    `<h1>${esc(m.experiment)}</h1>` +
+    (m.description ? `<p class="lead">${esc(m.description)}</p>` : "") +
+    `<dl class="facts">${facts(ctx).map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join("")}</dl>` +
+    answerInShort(ctx) + `</header>`;
+}
+
+/** The facts of the question: file, axes, seeds, metric, baseline, runs, backend, machine, dates. */
+function facts(ctx: ReportContext): [string, string][] {
+  const { data, axes, baseline, pKey, hib } = ctx;
+  const m = data.manifest;
   const envs = data.runs.map((r) => r.env).filter((e) => e !== undefined);
   const uniq = (xs: string[]) => [...new Set(xs)].sort();
   const backends = uniq(envs.map((e) => `${e.backend?.name ?? "?"} (tfjs ${e.tfjs ?? "?"})`));
@@ -120,7 +194,7 @@ export function renderReport(data: ExperimentData): RenderedReport {
   const counts = stateCounts(data);
   const first = earliestTime(data);
   const last = latestTime(data);
-  const facts: [string, string][] = [
+  return [
     ["Experiment file", m.file ? `<code>${esc(m.file)}</code>` : "–"],
     ...axes.map((a): [string, string] => [
       `Axis <code>${esc(a)}</code>`,
@@ -148,20 +222,20 @@ export function renderReport(data: ExperimentData): RenderedReport {
       : []),
     ["Dates", first || last ? `${fmtDate(first)} – ${fmtDate(last)}` : "–"],
   ];
+}
 
-  // ---- final metrics per variant
-  const primaryByVariant = variants.map((v) => variantMetric(v, pKey));
-  const comparisons = baseline ? compareToBaseline(variants, baseline, pKey) : [];
-  const verdicts = comparisons.map((c) => verdict(c, pName, hib));
+/** "Answer in short": the best variant and one plain-language verdict per comparison. */
+function answerInShort(ctx: ReportContext): string {
+  const { data, pKey, pName, hib, excludedRuns } = ctx;
+  const verdicts = ctx.comparisons.map((c) => verdict(c, pName, hib));
+  const withValues = ctx.primaryByVariant.filter((x) => x.values.length);
   const best =
-    primaryByVariant.filter((x) => x.values.length).sort((a, b) =>
+    withValues.sort((a, b) =>
       hib ? b.summary.mean - a.summary.mean : a.summary.mean - b.summary.mean
     )[0];
-
-  const withValues = primaryByVariant.filter((x) => x.values.length);
   const tie = withValues.length > 1 &&
     withValues.every((x) => x.summary.mean === withValues[0].summary.mean);
-  const summary = `<div class="summary" id="summary"><strong>Answer in short.</strong> ` +
+  return `<div class="summary" id="summary"><strong>Answer in short.</strong> ` +
     (tie
       ? `Every variant has the same mean ${esc(pKey)}, ${esc(fmt(withValues[0].summary.mean))}.`
       : best
@@ -177,14 +251,11 @@ export function renderReport(data: ExperimentData): RenderedReport {
         `and are left out of these numbers; see <a href="#problems">below</a>.</p>`
       : "") +
     `</div>`;
+}
 
-  const header = `<header id="question"><p class="muted">fuselab report</p>` +
-    `<h1>${esc(m.experiment)}</h1>` +
-    (m.description ? `<p class="lead">${esc(m.description)}</p>` : "") +
-    `<dl class="facts">${facts.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join("")}</dl>` +
-    summary + `</header>`;
-
-  // ---- curves
+/** Training and validation curves: `train/loss`, `val/loss` and the primary metric on `val`. */
+function curvesSection(ctx: ReportContext): string {
+  const { data, variants, labels, pName } = ctx;
   const curveRuns = data.runs.filter((r) => ["done", "running"].includes(r.status.state));
   const curveSpecs: { split: string; metric: string }[] = [{ split: "train", metric: "loss" }];
   curveSpecs.push({ split: "val", metric: "loss" });
@@ -200,21 +271,24 @@ export function renderReport(data: ExperimentData): RenderedReport {
     })).filter((s) => s.points.length > 0);
     if (!series.length) continue;
     const id = `curve-${slug(spec.split)}-${slug(spec.metric)}`;
-    const c = add({
+    const c = ctx.add({
       id,
       title: `${spec.split === "train" ? "Training" : "Validation"} ${spec.metric}`,
       caption: `${esc(spec.split)}/${esc(spec.metric)} by step. Bold line: mean over seeds; ` +
         `band: min–max over seeds; faint lines: individual seeds (${series.length} runs).` +
-        excludedNote,
+        ctx.excludedNote,
       svg: curvesChart(id, series, labels, { x: "step", y: `${spec.split}/${spec.metric}` }),
     });
     curveFigs.push(figure(c));
   }
-  const curves = `<section id="curves"><h2>Training and validation curves</h2>` +
+  return `<section id="curves"><h2>Training and validation curves</h2>` +
     (curveFigs.length ? curveFigs.join("") : `<p class="note">No metrics.jsonl lines yet.</p>`) +
     `</section>`;
+}
 
-  // ---- final primary metric chart + tables
+/** Final primary metric per variant: the interval chart, its table, every metric, paper tables. */
+function finalSection(ctx: ReportContext): string {
+  const { pKey, pName, hib, primaryByVariant, proportion, labels } = ctx;
   const finalRows = primaryByVariant.map((x) => ({
     label: x.variant.label,
     color: x.variant.label,
@@ -224,18 +298,15 @@ export function renderReport(data: ExperimentData): RenderedReport {
     points: x.values.map((v) => ({ value: v.value, title: `seed ${v.seed}: ${fmt(v.value)}` })),
   }));
   const anyFinal = primaryByVariant.some((x) => x.values.length > 0);
-  // proportions (accuracy, exact match, F1, …) cannot leave [0, 1]: cut drawn intervals there
-  const proportion = /acc|match|f1|precision|recall|auc/i.test(pName) &&
-    primaryByVariant.every((x) => x.values.every((v) => v.value >= 0 && v.value <= 1));
   const cut = proportion &&
     primaryByVariant.some((x) => x.summary.lo < 0 || x.summary.hi > 1);
-  const finalChart = !anyFinal ? undefined : add({
+  const finalChart = !anyFinal ? undefined : ctx.add({
     id: "final-primary",
     title: `Final ${pKey} per variant`,
     caption: `Dots: seeds; tick: mean; bar: 95% Student-t interval of the mean (n − 1 degrees ` +
       `of freedom; none when n &lt; 2)${
         cut ? ", drawn only within 0–1, the metric's range (the table gives it whole)" : ""
-      }. ${hib ? "Higher" : "Lower"} is better.` + excludedNote,
+      }. ${hib ? "Higher" : "Lower"} is better.` + ctx.excludedNote,
     svg: intervalChart(
       "final-primary",
       finalRows,
@@ -245,10 +316,24 @@ export function renderReport(data: ExperimentData): RenderedReport {
       proportion ? [0, 1] : undefined,
     ),
   });
-  const primaryTable = table(
+  const keys = metricKeys(ctx.data);
+  return `<section id="final"><h2>Final ${esc(pName)} per variant</h2>` +
+    (finalChart
+      ? figure(finalChart)
+      : `<p class="note">No run is done with ${esc(pKey)} yet: nothing to chart.</p>`) +
+    primaryTable(ctx) +
+    `<h3>Every metric (mean ± std over seeds, (n))</h3>` + metricsTable(ctx, keys) +
+    `<p class="note">std is the sample standard deviation (n − 1). Only runs in state ` +
+    `<em>done</em> count; when fewer runs count than were planned, "runs counted" says which ` +
+    `are missing and why.</p>` + paperTables(ctx.variants, keys) + `</section>`;
+}
+
+/** The primary metric per variant: n, mean, std, 95% interval and every seed's value. */
+function primaryTable(ctx: ReportContext): string {
+  return table(
     "primary-table",
     ["variant", "n", "mean", "std", "95% interval", "seeds"],
-    primaryByVariant.map((x): Cell[] => {
+    ctx.primaryByVariant.map((x): Cell[] => {
       const s = x.summary;
       const note = missingNote(x);
       return [
@@ -272,7 +357,11 @@ export function renderReport(data: ExperimentData): RenderedReport {
       ];
     }),
   );
-  const keys = metricKeys(data);
+}
+
+/** Every final metric per variant as `mean ± std (n)`; metrics as rows when there are many. */
+function metricsTable(ctx: ReportContext, keys: string[]): string {
+  const { data, variants, pKey } = ctx;
   const metricHead = [
     "variant",
     "runs counted",
@@ -309,7 +398,7 @@ export function renderReport(data: ExperimentData): RenderedReport {
   });
   // many metrics and few variants read better with metrics as rows
   const transpose = keys.length > 6 && variants.length < keys.length;
-  const metricsTable = transpose
+  return transpose
     ? table(
       "metrics-table",
       ["metric", ...variants.map((v) => v.label)],
@@ -319,169 +408,177 @@ export function renderReport(data: ExperimentData): RenderedReport {
       ]),
     )
     : table("metrics-table", metricHead, metricRows);
-  const finalSection = `<section id="final"><h2>Final ${esc(pName)} per variant</h2>` +
-    (finalChart
-      ? figure(finalChart)
-      : `<p class="note">No run is done with ${esc(pKey)} yet: nothing to chart.</p>`) +
-    primaryTable +
-    `<h3>Every metric (mean ± std over seeds, (n))</h3>` + metricsTable +
-    `<p class="note">std is the sample standard deviation (n − 1). Only runs in state ` +
-    `<em>done</em> count; when fewer runs count than were planned, "runs counted" says which ` +
-    `are missing and why.</p>` + paperTables(variants, keys) + `</section>`;
+}
 
-  // ---- effects
-  const effectParts: string[] = [];
-  if (axes.length >= 2) {
-    const figs: string[] = [];
-    for (const a of axes) {
-      const pts = axisEffect(data, a, pKey);
-      if (!pts.some((p) => p.perSeed.length)) continue;
-      const id = `effect-${slug(a)}`;
-      const c = add({
-        id,
-        title: `${axisLeaf(a)}: ${pName} with the other axes averaged`,
-        caption: `Grey dots: per seed, the mean over variants with that value; diamond: mean of ` +
-          `those; bar: 95% t-interval over seeds${proportion ? ", drawn within 0–1" : ""}.`,
-        svg: effectChart(
-          id,
-          pts.map((p) => ({
-            value: p.value,
-            mean: p.summary.mean,
-            lo: proportion ? Math.max(0, p.summary.lo) : p.summary.lo,
-            hi: proportion ? Math.min(1, p.summary.hi) : p.summary.hi,
-            seeds: p.perSeed,
-          })),
-          a,
-          pKey,
-        ),
-      });
-      figs.push(figure(c));
-    }
-    effectParts.push(`<div class="row">${figs.join("")}</div>`);
-    const pairs: [string, string][] = [];
-    for (let i = 0; i < axes.length; i++) {
-      for (let j = i + 1; j < axes.length; j++) pairs.push([axes[i], axes[j]]);
-    }
-    for (const [ra, ca] of pairs.slice(0, 3)) {
-      const cells = twoAxisGrid(data, ra, ca, pKey);
-      if (!cells.some((x) => x.n > 0)) continue;
-      const id = `heatmap-${slug(ra)}-${slug(ca)}`;
-      const c = add({
-        id,
-        title: `${pName}: ${axisLeaf(ra)} × ${axisLeaf(ca)}`,
-        caption: `Mean of ${esc(pKey)} over seeds${
-          axes.length > 2 ? " and the other axes" : ""
-        } in each cell; n = runs counted.`,
-        svg: gridHeatmap(id, cells, {
-          row: ra,
-          col: ca,
-          rows: (m.axes[ra] ?? []).map(valueText),
-          cols: (m.axes[ca] ?? []).map(valueText),
-          value: pKey,
-        }),
-      });
-      effectParts.push(figure(c));
-    }
-  } else {
-    effectParts.push(
+/** Effects: per-axis effects and heatmaps (two or more axes), then the paired comparisons. */
+function effectsSection(ctx: ReportContext): string {
+  const { axes, pName } = ctx;
+  const parts: string[] = [];
+  if (axes.length >= 2) parts.push(...axisEffects(ctx));
+  else {
+    parts.push(
       axes.length === 1
         ? `<p class="note">One axis: its effect is the per-variant chart in ` +
           `<a href="#final">Final ${esc(pName)}</a>; the paired comparison below tests it.</p>`
         : `<p class="note">No axes: one configuration, nothing to compare.</p>`,
     );
   }
-  if (comparisons.length) {
-    const id = "paired";
-    const c = !comparisons.some((x) => x.test.n > 0) ? undefined : add({
+  if (ctx.comparisons.length) parts.push(pairedComparisons(ctx));
+  return `<section id="effects"><h2>Effects</h2>${parts.join("")}</section>`;
+}
+
+/** For each axis its effect with the other axes averaged, and heatmaps of up to 3 axis pairs. */
+function axisEffects(ctx: ReportContext): string[] {
+  const { data, axes, pKey, pName, proportion } = ctx;
+  const m = data.manifest;
+  const parts: string[] = [];
+  const figs: string[] = [];
+  for (const a of axes) {
+    const pts = axisEffect(data, a, pKey);
+    if (!pts.some((p) => p.perSeed.length)) continue;
+    const id = `effect-${slug(a)}`;
+    const c = ctx.add({
       id,
-      title: `Paired difference from the baseline (${baseline!.label}) on ${pKey}`,
-      caption: `Each variant minus the baseline, paired by seed. Dots: per-seed differences; ` +
-        `tick: mean difference; bar: 95% t-interval; dashed line: no difference.`,
-      svg: intervalChart(
+      title: `${axisLeaf(a)}: ${pName} with the other axes averaged`,
+      caption: `Grey dots: per seed, the mean over variants with that value; diamond: mean of ` +
+        `those; bar: 95% t-interval over seeds${proportion ? ", drawn within 0–1" : ""}.`,
+      svg: effectChart(
         id,
-        comparisons.map((x) => ({
-          label: x.variant.label,
-          color: x.variant.label,
-          mean: x.test.mean,
-          lo: x.test.lo,
-          hi: x.test.hi,
-          points: x.test.diffs.map((d, i) => ({
-            value: d,
-            title: `seed ${x.seeds[i]}: ${fmtSigned(d)}`,
-          })),
+        pts.map((p) => ({
+          value: p.value,
+          mean: p.summary.mean,
+          lo: proportion ? Math.max(0, p.summary.lo) : p.summary.lo,
+          hi: proportion ? Math.min(1, p.summary.hi) : p.summary.hi,
+          seeds: p.perSeed,
         })),
-        labels,
-        `difference in ${pKey}`,
-        true,
+        a,
+        pKey,
       ),
     });
-    const pairedTable = table(
-      "paired-table",
-      [
-        "variant",
-        "baseline",
-        "pairs",
-        "mean difference",
-        "95% interval",
-        "t",
-        "p (paired t)",
-        "p (sign-flip, exact)",
-        "verdict",
-      ],
-      comparisons.map((x): Cell[] => {
-        const t = x.test;
-        return [
-          { html: esc(x.variant.label), cls: "text" },
-          { html: esc(x.baseline.label), cls: "text" },
-          { html: String(t.n), attrs: { "data-n": String(t.n) } },
-          {
-            html: esc(fmtSigned(t.mean, t.flat ? NaN : t.half)),
-            attrs: { "data-value": raw(t.mean) },
-          },
-          {
-            html: t.flat
-              ? "no spread"
-              : Number.isFinite(t.half)
-              ? `± ${esc(fmtWith(t.half, t.half))}`
-              : "–",
-            attrs: { "data-half": raw(t.half), "data-lo": raw(t.lo), "data-hi": raw(t.hi) },
-          },
-          { html: esc(fmt(t.t)), attrs: { "data-value": raw(t.t) } },
-          {
-            html: esc(fmtP(t.pT).replace("p ", "").replace("= ", "")),
-            attrs: { "data-value": raw(t.pT) },
-          },
-          {
-            html: esc(fmtP(t.pSignFlip).replace("p ", "").replace("= ", "")),
-            attrs: { "data-value": raw(t.pSignFlip) },
-          },
-          { html: esc(shortVerdict(x, hib)), cls: "text" },
-        ];
-      }),
-    );
-    const ns = [...new Set(comparisons.map((x) => x.test.n))].filter((n) => n >= 2 && n <= 6)
-      .sort((a, b) => a - b);
-    const smallNote = ns.length
-      ? ` With few pairs the exact sign-flip test cannot give a small p (its smallest is ` +
-        ns.map((n) => `${fmt(2 / 2 ** n)} at ${n} pairs`).join(", ") +
-        `), so it only flags what more seeds would confirm; the t-test assumes roughly normal ` +
-        `differences, which few seeds cannot check.`
-      : "";
-    effectParts.push(
-      (c ? figure(c) : "") + pairedTable +
-        `<p class="note">Pairs are runs of the two variants with the same seed, both done. ` +
-        `Interval: mean difference ± t<sub>0.975, n−1</sub> · s/√n. p (paired t): two-sided ` +
-        `paired t-test. p (sign-flip): exact two-sided permutation test over the 2<sup>n</sup> ` +
-        `sign flips of the differences. "Distinguishable" means the 95% interval excludes 0.` +
-        `${smallNote}</p>`,
-    );
+    figs.push(figure(c));
   }
-  const effects = `<section id="effects"><h2>Effects</h2>${effectParts.join("")}</section>`;
+  parts.push(`<div class="row">${figs.join("")}</div>`);
+  const pairs: [string, string][] = [];
+  for (let i = 0; i < axes.length; i++) {
+    for (let j = i + 1; j < axes.length; j++) pairs.push([axes[i], axes[j]]);
+  }
+  for (const [ra, ca] of pairs.slice(0, 3)) {
+    const cells = twoAxisGrid(data, ra, ca, pKey);
+    if (!cells.some((x) => x.n > 0)) continue;
+    const id = `heatmap-${slug(ra)}-${slug(ca)}`;
+    const c = ctx.add({
+      id,
+      title: `${pName}: ${axisLeaf(ra)} × ${axisLeaf(ca)}`,
+      caption: `Mean of ${esc(pKey)} over seeds${
+        axes.length > 2 ? " and the other axes" : ""
+      } in each cell; n = runs counted.`,
+      svg: gridHeatmap(id, cells, {
+        row: ra,
+        col: ca,
+        rows: (m.axes[ra] ?? []).map(valueText),
+        cols: (m.axes[ca] ?? []).map(valueText),
+        value: pKey,
+      }),
+    });
+    parts.push(figure(c));
+  }
+  return parts;
+}
 
-  // ---- model insight
-  const insight = insightSection(data, variants, labels, pName, add);
+/** Every variant against the baseline, paired by seed: the chart, the table and its note. */
+function pairedComparisons(ctx: ReportContext): string {
+  const { comparisons, baseline, pKey, labels } = ctx;
+  const id = "paired";
+  const c = !comparisons.some((x) => x.test.n > 0) ? undefined : ctx.add({
+    id,
+    title: `Paired difference from the baseline (${baseline!.label}) on ${pKey}`,
+    caption: `Each variant minus the baseline, paired by seed. Dots: per-seed differences; ` +
+      `tick: mean difference; bar: 95% t-interval; dashed line: no difference.`,
+    svg: intervalChart(
+      id,
+      comparisons.map((x) => ({
+        label: x.variant.label,
+        color: x.variant.label,
+        mean: x.test.mean,
+        lo: x.test.lo,
+        hi: x.test.hi,
+        points: x.test.diffs.map((d, i) => ({
+          value: d,
+          title: `seed ${x.seeds[i]}: ${fmtSigned(d)}`,
+        })),
+      })),
+      labels,
+      `difference in ${pKey}`,
+      true,
+    ),
+  });
+  const ns = [...new Set(comparisons.map((x) => x.test.n))].filter((n) => n >= 2 && n <= 6)
+    .sort((a, b) => a - b);
+  const smallNote = ns.length
+    ? ` With few pairs the exact sign-flip test cannot give a small p (its smallest is ` +
+      ns.map((n) => `${fmt(2 / 2 ** n)} at ${n} pairs`).join(", ") +
+      `), so it only flags what more seeds would confirm; the t-test assumes roughly normal ` +
+      `differences, which few seeds cannot check.`
+    : "";
+  return (c ? figure(c) : "") + pairedTable(ctx) +
+    `<p class="note">Pairs are runs of the two variants with the same seed, both done. ` +
+    `Interval: mean difference ± t<sub>0.975, n−1</sub> · s/√n. p (paired t): two-sided ` +
+    `paired t-test. p (sign-flip): exact two-sided permutation test over the 2<sup>n</sup> ` +
+    `sign flips of the differences. "Distinguishable" means the 95% interval excludes 0.` +
+    `${smallNote}</p>`;
+}
 
-  // ---- cost
+/** The paired comparisons' table: pairs, mean difference, interval, t, both p-values, verdict. */
+function pairedTable(ctx: ReportContext): string {
+  return table(
+    "paired-table",
+    [
+      "variant",
+      "baseline",
+      "pairs",
+      "mean difference",
+      "95% interval",
+      "t",
+      "p (paired t)",
+      "p (sign-flip, exact)",
+      "verdict",
+    ],
+    ctx.comparisons.map((x): Cell[] => {
+      const t = x.test;
+      return [
+        { html: esc(x.variant.label), cls: "text" },
+        { html: esc(x.baseline.label), cls: "text" },
+        { html: String(t.n), attrs: { "data-n": String(t.n) } },
+        {
+          html: esc(fmtSigned(t.mean, t.flat ? NaN : t.half)),
+          attrs: { "data-value": raw(t.mean) },
+        },
+        {
+          html: t.flat
+            ? "no spread"
+            : Number.isFinite(t.half)
+            ? `± ${esc(fmtWith(t.half, t.half))}`
+            : "–",
+          attrs: { "data-half": raw(t.half), "data-lo": raw(t.lo), "data-hi": raw(t.hi) },
+        },
+        { html: esc(fmt(t.t)), attrs: { "data-value": raw(t.t) } },
+        {
+          html: esc(fmtP(t.pT).replace("p ", "").replace("= ", "")),
+          attrs: { "data-value": raw(t.pT) },
+        },
+        {
+          html: esc(fmtP(t.pSignFlip).replace("p ", "").replace("= ", "")),
+          attrs: { "data-value": raw(t.pSignFlip) },
+        },
+        { html: esc(shortVerdict(x, ctx.hib)), cls: "text" },
+      ];
+    }),
+  );
+}
+
+/** Cost per run: state, steps, training time, throughput, parameters, backend, attempts. */
+function costSection(ctx: ReportContext): string {
+  const { data, variants } = ctx;
   const anyStopped = data.runs.some((r) => r.status.stoppedBy);
   const costRows: Cell[][] = data.runs.map((r) => [
     { html: esc(r.run.id), cls: "text" },
@@ -502,7 +599,7 @@ export function renderReport(data: ExperimentData): RenderedReport {
     ...(anyStopped ? [{ html: esc(r.status.stoppedBy ?? "–"), cls: "text" }] : []),
   ]);
   const totalTime = data.runs.reduce((s, r) => s + (r.status.trainSeconds ?? 0), 0);
-  const cost = `<section id="cost"><h2>Cost</h2>` +
+  return `<section id="cost"><h2>Cost</h2>` +
     `<p>Total training time ${esc(fmtDuration(totalTime))} over ${data.runs.length} runs.</p>` +
     table(
       "cost-table",
@@ -521,10 +618,13 @@ export function renderReport(data: ExperimentData): RenderedReport {
       ],
       costRows,
     ) + `</section>`;
+}
 
-  // ---- failed, diverged, unfinished
+/** Failed, diverged and unfinished runs with their step and error; unreadable files. */
+function problemsSection(ctx: ReportContext): string {
+  const { data, variants } = ctx;
   const bad = data.runs.filter((r) => r.status.state !== "done");
-  const problems = `<section id="problems"><h2>Failed, diverged and unfinished runs</h2>` +
+  return `<section id="problems"><h2>Failed, diverged and unfinished runs</h2>` +
     (bad.length
       ? `<p>${bad.length} of ${data.runs.length} planned runs did not finish; they are left out of ` +
         `means and intervals (the tables above say where n is smaller than planned).</p>` +
@@ -550,18 +650,15 @@ export function renderReport(data: ExperimentData): RenderedReport {
       }</ul>`
       : "") +
     `</section>`;
+}
 
-  const footer =
-    `<footer>Built by <code>deno task report</code> from <code>${
-      esc(data.dir.split("/").pop() ?? data.dir)
-    }/</code> alone (manifest, run configs, metrics, status, artifacts); no network or scripts ` +
+/** The footer: where the page was built from. */
+function footer(ctx: ReportContext): string {
+  const dir = ctx.data.dir;
+  return `<footer>Built by <code>deno task report</code> from <code>${
+    esc(dir.split("/").pop() ?? dir)
+  }/</code> alone (manifest, run configs, metrics, status, artifacts); no network or scripts ` +
     `needed. Charts as SVG and PNG in <code>charts/</code>.</footer>`;
-
-  const html = page(
-    `${m.experiment} — fuselab report`,
-    [header, curves, finalSection, effects, insight, cost, problems, footer].join("\n"),
-  );
-  return { html, charts };
 }
 
 function latex(s: string): string {
