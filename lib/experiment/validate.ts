@@ -12,7 +12,7 @@
 import { join } from "node:path";
 import type { z } from "zod";
 import type { BackendName } from "../engine/backend.ts";
-import type { Task } from "../tasks/task.ts";
+import type { MetricInfo, Task } from "../tasks/task.ts";
 import { didYouMean } from "../tasks/registry.ts";
 import { ModelConfig, RunConfig, TrainConfig } from "./config.ts";
 import {
@@ -374,7 +374,7 @@ function badMetric(s: string, task: Task | undefined): string | undefined {
     return metric === "loss" ? undefined : `expected train/loss (train lines carry only the loss)`;
   }
   if (!task) return undefined;
-  const names = [...task.metrics.map((m) => m.name), "loss"];
+  const names = [...new Set([...task.metrics.map((m) => m.name), "loss"])];
   if (names.includes(metric)) return undefined;
   // Families such as `exact_match@<len>` match any text in place of `<...>`.
   const families = names.filter((n) => /<[^>]+>/.test(n)).map((n) =>
@@ -543,6 +543,22 @@ function structuralProblems(data: Record<string, unknown>, task: Task | undefine
       });
     }
   }
+  if (isRecord(data.report) && isRecord(data.report.ranges)) {
+    for (const name of Object.keys(data.report.ranges)) {
+      const why = name.includes("/")
+        ? "expected a metric name without a split (a range holds for every split)"
+        : badMetric(name, task);
+      if (why) {
+        out.push({
+          at: ["report", "ranges", name],
+          key: true,
+          subject: showPath(["report", "ranges", name]),
+          expected: why,
+          got: name,
+        });
+      }
+    }
+  }
   // The task's options, when no axis changes them (then each variant is checked later).
   if (task && isRecord(data.task) && !axisKeys.some((k) => k.startsWith("task."))) {
     const { name: _n, ...opts } = data.task;
@@ -682,6 +698,19 @@ function formatAll(source: ExperimentSource, problems: Problem[], totalVariants:
     }))
     .sort((a, b) => a.pos.line - b.pos.line || a.pos.col - b.pos.col)
     .map((x) => x.text);
+}
+
+/**
+ * Metric name → the range its values can take: the task's declared ranges,
+ * then the experiment file's `report.ranges` (which win).
+ */
+function metricRanges(
+  metrics: MetricInfo[],
+  declared: Record<string, [number, number]> | undefined,
+): Record<string, [number, number]> {
+  const out: Record<string, [number, number]> = {};
+  for (const m of metrics) if (m.range) out[m.name] = [m.range[0], m.range[1]];
+  return { ...out, ...declared };
 }
 
 /** Normalises a metric name to `<split>/<metric>`. */
@@ -859,6 +888,8 @@ export async function loadExperiment(
         primary: { metric: primary, higherIsBetter },
         compare: (exp.metrics?.compare ?? []).map(qualified),
         baseline,
+        ...(exp.report?.correction ? { correction: exp.report.correction } : {}),
+        ranges: metricRanges(task.metrics, exp.report?.ranges),
         runs: runs.map(({ config: _c, ...r }) => r),
       },
       runs,
