@@ -6,17 +6,20 @@
  *
  * @module
  */
-import type { RunState } from "../experiment/results.ts";
+import type { Correction, RunState } from "../experiment/results.ts";
 import {
   axisEffect,
   axisLeaf,
+  baselineOf,
   compareToBaseline,
   type Comparison,
+  correctionOf,
   earliestTime,
   higherIsBetter,
   labelOf,
   latestTime,
   metricKeys,
+  metricRange,
   missingNote,
   primaryKey,
   stateCounts,
@@ -40,6 +43,7 @@ import {
   esc,
   fmt,
   fmtCi,
+  fmtCiRange,
   fmtDate,
   fmtDuration,
   fmtInt,
@@ -52,6 +56,7 @@ import {
 import { type Cell, figure, page, slug, table } from "./html.ts";
 import { type ExperimentData, join, loadResults, type RunData } from "./load.ts";
 import { svgToPng } from "./png.ts";
+import { ALPHA, differenceRange, SIGN_FLIP_DRAWS, SIGN_FLIP_EXACT_MAX } from "./stats.ts";
 
 /** Writes a file through a temporary name and a rename, skipping identical content. */
 export async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
@@ -103,8 +108,10 @@ interface ReportContext {
   /** The primary metric per variant, and each variant paired with the baseline. */
   primaryByVariant: VariantMetric[];
   comparisons: Comparison[];
-  /** Whether the primary metric is a proportion (accuracy-like, every value in 0–1). */
-  proportion: boolean;
+  /** The primary metric's range (e.g. [0, 1]): its intervals stay inside it. */
+  range: [number, number] | undefined;
+  /** The family-wise correction of the comparisons. */
+  correction: Correction;
   /** Registers a chart (page order) and returns it. */
   add: (c: Chart) => Chart;
 }
@@ -137,7 +144,7 @@ function reportContext(data: ExperimentData, add: (c: Chart) => Chart): ReportCo
   const variants = variantsOf(data);
   const pKey = primaryKey(data);
   const pName = bare(pKey);
-  const baseline = variants.find((v) => v.key === m.baseline) ?? variants[0];
+  const baseline = baselineOf(data, variants);
   const excludedRuns = data.runs.filter((r) => ["failed", "diverged"].includes(r.status.state));
   const excludedNote = excludedRuns.length
     ? ` Excluded: ${
@@ -146,10 +153,9 @@ function reportContext(data: ExperimentData, add: (c: Chart) => Chart): ReportCo
       ).join(", ")
     }, see <a href="#problems">failed and diverged runs</a>.`
     : "";
-  const primaryByVariant = variants.map((v) => variantMetric(v, pKey));
-  // proportions (accuracy, exact match, F1, …) cannot leave [0, 1]: cut drawn intervals there
-  const proportion = /acc|match|f1|precision|recall|auc/i.test(pName) &&
-    primaryByVariant.every((x) => x.values.every((v) => v.value >= 0 && v.value <= 1));
+  // bounded metrics (accuracy, exact match, F1, BLEU, …): intervals are cut at their range
+  const range = metricRange(data, pKey);
+  const correction = correctionOf(data);
   return {
     data,
     variants,
@@ -161,9 +167,10 @@ function reportContext(data: ExperimentData, add: (c: Chart) => Chart): ReportCo
     baseline,
     excludedRuns,
     excludedNote,
-    primaryByVariant,
-    comparisons: baseline ? compareToBaseline(variants, baseline, pKey) : [],
-    proportion,
+    primaryByVariant: variants.map((v) => variantMetric(v, pKey, range)),
+    comparisons: baseline ? compareToBaseline(variants, baseline, pKey, { range, correction }) : [],
+    range,
+    correction,
     add,
   };
 }
@@ -246,11 +253,25 @@ function answerInShort(ctx: ReportContext): string {
     (verdicts.length
       ? `<ul class="verdicts">${verdicts.map((v) => `<li>${esc(v)}</li>`).join("")}</ul>`
       : "") +
+    familyText(ctx) + moreSeedsText(data, ctx.comparisons) +
     (excludedRuns.length
       ? `<p class="note">${excludedRuns.length} of ${data.runs.length} runs failed or diverged ` +
         `and are left out of these numbers; see <a href="#problems">below</a>.</p>`
       : "") +
     `</div>`;
+}
+
+/** "3 comparisons with the baseline; verdicts use Holm-adjusted p-values." */
+function familyText(ctx: ReportContext): string {
+  const family = ctx.comparisons[0]?.family ?? 0;
+  if (family < 2) return "";
+  const how = ctx.correction === "none"
+    ? `p-values are not adjusted (<code>report.correction: none</code>)`
+    : `verdicts use ${
+      ctx.correction === "holm" ? "Holm–Bonferroni" : "Bonferroni"
+    }-adjusted p-values, so that the chance of any false "distinguishable" stays at most ${ALPHA}`;
+  return `<p class="note">${family} comparisons with the baseline; ${how} ` +
+    `(<a href="#paired-table">table</a>).</p>`;
 }
 
 /** Training and validation curves: `train/loss`, `val/loss` and the primary metric on `val`. */
@@ -288,7 +309,7 @@ function curvesSection(ctx: ReportContext): string {
 
 /** Final primary metric per variant: the interval chart, its table, every metric, paper tables. */
 function finalSection(ctx: ReportContext): string {
-  const { pKey, pName, hib, primaryByVariant, proportion, labels } = ctx;
+  const { pKey, pName, hib, primaryByVariant, range, labels } = ctx;
   const finalRows = primaryByVariant.map((x) => ({
     label: x.variant.label,
     color: x.variant.label,
@@ -298,22 +319,20 @@ function finalSection(ctx: ReportContext): string {
     points: x.values.map((v) => ({ value: v.value, title: `seed ${v.seed}: ${fmt(v.value)}` })),
   }));
   const anyFinal = primaryByVariant.some((x) => x.values.length > 0);
-  const cut = proportion &&
-    primaryByVariant.some((x) => x.summary.lo < 0 || x.summary.hi > 1);
+  const cut = primaryByVariant.some((x) => x.summary.clipped);
   const finalChart = !anyFinal ? undefined : ctx.add({
     id: "final-primary",
     title: `Final ${pKey} per variant`,
     caption: `Dots: seeds; tick: mean; bar: 95% Student-t interval of the mean (n − 1 degrees ` +
-      `of freedom; none when n &lt; 2)${
-        cut ? ", drawn only within 0–1, the metric's range (the table gives it whole)" : ""
-      }. ${hib ? "Higher" : "Lower"} is better.` + ctx.excludedNote,
+      `of freedom; none when n &lt; 2)${cut ? `, ${cutNote(range)}` : ""}. ` +
+      `${hib ? "Higher" : "Lower"} is better.` + ctx.excludedNote,
     svg: intervalChart(
       "final-primary",
       finalRows,
       labels,
       pKey,
       false,
-      proportion ? [0, 1] : undefined,
+      range,
     ),
   });
   const keys = metricKeys(ctx.data);
@@ -322,6 +341,11 @@ function finalSection(ctx: ReportContext): string {
       ? figure(finalChart)
       : `<p class="note">No run is done with ${esc(pKey)} yet: nothing to chart.</p>`) +
     primaryTable(ctx) +
+    (cut
+      ? `<p class="note">Intervals of ${esc(pName)} are ${cutNote(range)}: the true mean lies ` +
+        `in that range, so the cut interval holds it exactly as often as the t-interval does ` +
+        `(see docs/report.md).</p>`
+      : "") +
     `<h3>Every metric (mean ± std over seeds, (n))</h3>` + metricsTable(ctx, keys) +
     `<p class="note">std is the sample standard deviation (n − 1). Only runs in state ` +
     `<em>done</em> count; when fewer runs count than were planned, "runs counted" says which ` +
@@ -429,26 +453,28 @@ function effectsSection(ctx: ReportContext): string {
 
 /** For each axis its effect with the other axes averaged, and heatmaps of up to 3 axis pairs. */
 function axisEffects(ctx: ReportContext): string[] {
-  const { data, axes, pKey, pName, proportion } = ctx;
+  const { data, axes, pKey, pName, range } = ctx;
   const m = data.manifest;
   const parts: string[] = [];
   const figs: string[] = [];
   for (const a of axes) {
-    const pts = axisEffect(data, a, pKey);
+    const pts = axisEffect(data, a, pKey, range);
     if (!pts.some((p) => p.perSeed.length)) continue;
     const id = `effect-${slug(a)}`;
     const c = ctx.add({
       id,
       title: `${axisLeaf(a)}: ${pName} with the other axes averaged`,
       caption: `Grey dots: per seed, the mean over variants with that value; diamond: mean of ` +
-        `those; bar: 95% t-interval over seeds${proportion ? ", drawn within 0–1" : ""}.`,
+        `those; bar: 95% t-interval over seeds${
+          pts.some((p) => p.summary.clipped) ? `, ${cutNote(range)}` : ""
+        }.`,
       svg: effectChart(
         id,
         pts.map((p) => ({
           value: p.value,
           mean: p.summary.mean,
-          lo: proportion ? Math.max(0, p.summary.lo) : p.summary.lo,
-          hi: proportion ? Math.min(1, p.summary.hi) : p.summary.hi,
+          lo: p.summary.lo,
+          hi: p.summary.hi,
           seeds: p.perSeed,
         })),
         a,
@@ -489,11 +515,14 @@ function axisEffects(ctx: ReportContext): string[] {
 function pairedComparisons(ctx: ReportContext): string {
   const { comparisons, baseline, pKey, labels } = ctx;
   const id = "paired";
+  const cut = comparisons.some((x) => x.test.clipped);
   const c = !comparisons.some((x) => x.test.n > 0) ? undefined : ctx.add({
     id,
     title: `Paired difference from the baseline (${baseline!.label}) on ${pKey}`,
     caption: `Each variant minus the baseline, paired by seed. Dots: per-seed differences; ` +
-      `tick: mean difference; bar: 95% t-interval; dashed line: no difference.`,
+      `tick: mean difference; bar: 95% t-interval${
+        cut ? `, ${cutNote(differenceRange(ctx.range))}` : ""
+      }; dashed line: no difference.`,
     svg: intervalChart(
       id,
       comparisons.map((x) => ({
@@ -520,16 +549,67 @@ function pairedComparisons(ctx: ReportContext): string {
       `), so it only flags what more seeds would confirm; the t-test assumes roughly normal ` +
       `differences, which few seeds cannot check.`
     : "";
+  const family = comparisons[0]?.family ?? 0;
+  const planned = comparisons[0]?.alphaPlanned ?? ALPHA;
+  const monteCarlo = comparisons.some((x) => x.test.n > SIGN_FLIP_EXACT_MAX);
   return (c ? figure(c) : "") + pairedTable(ctx) +
     `<p class="note">Pairs are runs of the two variants with the same seed, both done. ` +
-    `Interval: mean difference ± t<sub>0.975, n−1</sub> · s/√n. p (paired t): two-sided ` +
-    `paired t-test. p (sign-flip): exact two-sided permutation test over the 2<sup>n</sup> ` +
-    `sign flips of the differences. "Distinguishable" means the 95% interval excludes 0.` +
-    `${smallNote}</p>`;
+    `Interval: mean difference ± t<sub>0.975, n−1</sub> · s/√n, for each comparison on its ` +
+    `own (not adjusted)${cut ? `, ${cutNote(differenceRange(ctx.range))}` : ""}. ` +
+    `d<sub>z</sub>: Cohen's effect size for paired data, mean difference / standard ` +
+    `deviation of the differences. p (paired t): two-sided paired t-test. ` +
+    `${esc(adjustedHead(ctx.correction, family))}: ${correctionText(ctx.correction, family)}; ` +
+    `the verdict uses it: "distinguishable" means adjusted p &lt; ${ALPHA} (when every ` +
+    `difference is the same, the t-test is undefined and the sign-flip p stands in). ` +
+    `p (sign-flip): two-sided permutation test over the 2<sup>n</sup> sign flips of the ` +
+    `differences${
+      monteCarlo
+        ? ` (above ${SIGN_FLIP_EXACT_MAX} pairs from ${fmtInt(SIGN_FLIP_DRAWS)} random flips ` +
+          `with a fixed seed, not all of them)`
+        : ", exact"
+    }. Seeds for 80% power: the fewest seeds at which a paired t-test at α = ` +
+    `${Number(planned.toPrecision(3))}${
+      ctx.correction !== "none" && family > 1
+        ? ` (${ALPHA}/${family}, so that it stands after ` +
+          `the correction)`
+        : ""
+    } finds an effect of the observed d<sub>z</sub> 80% of the time; it takes the observed ` +
+    `effect as the true one, which with few seeds is itself uncertain.${smallNote}</p>`;
 }
 
-/** The paired comparisons' table: pairs, mean difference, interval, t, both p-values, verdict. */
+/** The header of the adjusted-p column: "p adjusted (Holm, 3 comparisons)". */
+function adjustedHead(correction: Correction, family: number): string {
+  const n = `${family} comparison${family === 1 ? "" : "s"}`;
+  return correction === "none"
+    ? `p used (no correction, ${n})`
+    : `p adjusted (${correction === "holm" ? "Holm" : "Bonferroni"}, ${n})`;
+}
+
+/** What the correction did, in words. */
+function correctionText(correction: Correction, family: number): string {
+  if (correction === "none") {
+    return `no family-wise correction (the experiment's <code>report.correction</code> is ` +
+      `"none"), so with ${family} comparisons the chance of at least one false ` +
+      `"distinguishable" is up to ${fmt(Math.min(1, 1 - (1 - ALPHA) ** family))} rather than ` +
+      `${ALPHA}`;
+  }
+  const how = correction === "holm"
+    ? "Holm–Bonferroni: the k-th smallest of the m p-values times m − k + 1, kept increasing"
+    : "Bonferroni: each p times m";
+  return `the p of the verdict's test adjusted for the ${family} comparison${
+    family === 1 ? "" : "s"
+  } with the baseline by ${how}, so that the chance of any false "distinguishable" stays ` +
+    `at most ${ALPHA}`;
+}
+
+/** The p-value without its "p = " (for table cells). */
+function bareP(p: number): string {
+  return fmtP(p).replace("p ", "").replace("= ", "");
+}
+
+/** The paired comparisons' table: pairs, differences, effect size, p-values, verdict, seeds. */
 function pairedTable(ctx: ReportContext): string {
+  const family = ctx.comparisons[0]?.family ?? 0;
   return table(
     "paired-table",
     [
@@ -538,10 +618,13 @@ function pairedTable(ctx: ReportContext): string {
       "pairs",
       "mean difference",
       "95% interval",
+      "d_z",
       "t",
       "p (paired t)",
-      "p (sign-flip, exact)",
+      adjustedHead(ctx.correction, family),
+      "p (sign-flip)",
       "verdict",
+      "seeds for 80% power",
     ],
     ctx.comparisons.map((x): Cell[] => {
       const t = x.test;
@@ -554,23 +637,35 @@ function pairedTable(ctx: ReportContext): string {
           attrs: { "data-value": raw(t.mean) },
         },
         {
-          html: t.flat
+          html: t.flat || t.identical
             ? "no spread"
             : Number.isFinite(t.half)
-            ? `± ${esc(fmtWith(t.half, t.half))}`
+            ? `[${esc(fmtSigned(t.lo, t.half))}, ${esc(fmtSigned(t.hi, t.half))}]`
             : "–",
           attrs: { "data-half": raw(t.half), "data-lo": raw(t.lo), "data-hi": raw(t.hi) },
         },
+        { html: esc(fmt(t.dz)), attrs: { "data-value": raw(t.dz) } },
         { html: esc(fmt(t.t)), attrs: { "data-value": raw(t.t) } },
+        { html: esc(bareP(t.pT)), attrs: { "data-value": raw(t.pT) } },
         {
-          html: esc(fmtP(t.pT).replace("p ", "").replace("= ", "")),
-          attrs: { "data-value": raw(t.pT) },
+          html: esc(bareP(x.pAdjusted)) +
+            (x.pBy === "sign-flip" ? ` <span class="n">(sign-flip)</span>` : ""),
+          attrs: { "data-value": raw(x.pAdjusted), "data-raw": raw(x.p) },
         },
         {
-          html: esc(fmtP(t.pSignFlip).replace("p ", "").replace("= ", "")),
+          html: esc(bareP(t.pSignFlip)) +
+            (t.n > SIGN_FLIP_EXACT_MAX ? ` <span class="n">(Monte Carlo)</span>` : ""),
           attrs: { "data-value": raw(t.pSignFlip) },
         },
         { html: esc(shortVerdict(x, ctx.hib)), cls: "text" },
+        {
+          html: Number.isNaN(x.seedsNeeded)
+            ? "–"
+            : x.seedsNeeded === Infinity
+            ? (t.identical ? "– (identical)" : "more than a million")
+            : `${fmtInt(x.seedsNeeded)}${x.pBy === "sign-flip" ? " (sign-flip)" : ""}`,
+          attrs: { "data-value": Number.isFinite(x.seedsNeeded) ? String(x.seedsNeeded) : "" },
+        },
       ];
     }),
   );
@@ -694,16 +789,44 @@ function paperTables(variants: Variant[], keys: string[]): string {
     `<pre id="table-markdown">${esc(md)}</pre><pre id="table-latex">${esc(tex)}</pre></details>`;
 }
 
-/** The verdict alone: "better", "worse", "not distinguishable", "no interval". */
+/** "cut at the metric's range 0–1 where the t-interval reaches past it" */
+function cutNote(range: readonly [number, number] | undefined): string {
+  return range
+    ? `cut at the range ${fmt(range[0])} to ${fmt(range[1])} where the t-interval reaches past it`
+    : "";
+}
+
+/**
+ * The verdict alone: "better", "worse", "not distinguishable", "identical
+ * values", "no interval (1 pair)" or "no pairs".
+ */
 export function shortVerdict(c: Comparison, hib: boolean): string {
   const t = c.test;
   if (t.n === 0) return "no pairs";
   if (t.n === 1) return "no interval (1 pair)";
-  if (t.flat && t.mean !== 0) {
-    // every seed moved by the same amount: no spread for a t-interval; the sign-flip test decides
-    if (!(t.pSignFlip < 0.05)) return "not distinguishable";
-  } else if (!(t.lo > 0 || t.hi < 0)) return "not distinguishable";
+  if (t.identical) return "identical values";
+  if (!c.distinguishable) return "not distinguishable";
   return (t.mean > 0) === hib ? "better" : "worse";
+}
+
+/** ", Holm-adjusted p = 0.13 over 3 comparisons" (nothing without a correction or a family). */
+function adjustedText(c: Comparison): string {
+  if (c.correction === "none" || c.family < 2 || Number.isNaN(c.pAdjusted)) return "";
+  const name = c.correction === "holm" ? "Holm" : "Bonferroni";
+  return `, ${name}-adjusted ${fmtP(c.pAdjusted)} over ${c.family} comparisons`;
+}
+
+/** "; about 9 seeds would settle this" for a comparison that is not distinguishable. */
+export function seedsSentence(c: Comparison): string {
+  const n = c.seedsNeeded;
+  if (Number.isNaN(n) || c.test.identical) return "";
+  if (n === Infinity) return "; no practical number of seeds would settle an effect this small";
+  if (c.pBy === "sign-flip") {
+    return `; if every further seed moved the same way, ${fmtInt(n)} seeds would settle this`;
+  }
+  return n > 1000
+    ? `; an effect this small would take about ${fmtInt(n)} seeds to settle`
+    : `; about ${fmtInt(n)} seeds would settle this`;
 }
 
 /** The plain-language line for a paired comparison. */
@@ -714,18 +837,49 @@ export function verdict(c: Comparison, metric: string, hib: boolean): string {
   if (t.n === 1) {
     return `${head}${fmtSigned(t.mean)} ${metric} at a single paired seed, no interval`;
   }
+  if (t.identical) {
+    return `${head}identical ${metric} at each of ${t.n} seeds (every paired difference is 0, ` +
+      `so the t-test is undefined): the variants gave the same values`;
+  }
   const short = shortVerdict(c, hib);
   const judged = short === "not distinguishable"
     ? `not distinguishable at ${t.n} seeds`
     : `${c.variant.label} ${short}`;
-  if (t.flat && t.mean !== 0) {
+  const more = seedsSentence(c);
+  if (t.flat) {
     return `${head}${fmtSigned(t.mean)} ${metric} at each of ${t.n} seeds (no spread, so no ` +
-      `t-interval), ${judged} (sign-flip ${fmtP(t.pSignFlip)})`;
+      `t-interval), ${judged} (sign-flip ${fmtP(t.pSignFlip)}${adjustedText(c)})${more}`;
   }
-  const est = `${fmtCi(t.mean, t.half)} ${metric}`;
+  const est = t.clipped ? fmtCiRange(t.mean, t.lo, t.hi, t.half) : fmtCi(t.mean, t.half);
   return short === "not distinguishable"
-    ? `${head}${est}, ${judged} (paired t ${fmtP(t.pT)})`
-    : `${head}${est}, ${judged} (paired t ${fmtP(t.pT)}, ${t.n} seeds)`;
+    ? `${head}${est} ${metric}, ${judged} (paired t ${fmtP(t.pT)}${adjustedText(c)})${more}`
+    : `${head}${est} ${metric}, ${judged} (paired t ${fmtP(t.pT)}${adjustedText(c)}, ${t.n} seeds)`;
+}
+
+/**
+ * How to add seeds, for the answer in short: "set `seeds: 9` in <file> and
+ * run `deno task exp <file>` again …"; empty when no comparison needs more.
+ */
+export function moreSeedsText(data: ExperimentData, comparisons: Comparison[]): string {
+  // seeds to add: the pairs a comparison lacks (failed runs make fewer pairs than seeds)
+  const wanted = comparisons.filter((c) => Number.isFinite(c.seedsNeeded)).map((c) =>
+    c.seedsNeeded - c.test.n
+  );
+  if (!wanted.length) return "";
+  const seeds = data.manifest.seeds;
+  const target = seeds.length + Math.min(...wanted);
+  const file = data.manifest.file || "<experiment file>";
+  const done = data.runs.filter((r) => r.status.state === "done").length;
+  const counted = seeds.every((s, i) => s === i);
+  const edit = counted
+    ? `set <code>seeds: ${target}</code> in <code>${esc(file)}</code>`
+    : `add ${target - seeds.length} seed${target - seeds.length === 1 ? "" : "s"} to the ` +
+      `<code>seeds</code> list in ` +
+      `<code>${esc(file)}</code>`;
+  return `<p class="note">More seeds: ${edit} (or the count for the comparison you care ` +
+    `about) and run <code>deno task exp ${esc(file)}</code> again. The ${done} runs already ` +
+    `done are kept (a run's id is its config and seed, so existing seeds are found); only the ` +
+    `new seeds train, then the report is rebuilt.</p>`;
 }
 
 /**
