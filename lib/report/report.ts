@@ -640,7 +640,9 @@ function pairedTable(ctx: ReportContext): string {
           html: t.flat || t.identical
             ? "no spread"
             : Number.isFinite(t.half)
-            ? `[${esc(fmtSigned(t.lo, t.half))}, ${esc(fmtSigned(t.hi, t.half))}]`
+            ? `<span class="nowrap">[${esc(fmtSigned(t.lo, t.half))}, ${
+              esc(fmtSigned(t.hi, t.half))
+            }]</span>`
             : "–",
           attrs: { "data-half": raw(t.half), "data-lo": raw(t.lo), "data-hi": raw(t.hi) },
         },
@@ -789,11 +791,15 @@ function paperTables(variants: Variant[], keys: string[]): string {
     `<pre id="table-markdown">${esc(md)}</pre><pre id="table-latex">${esc(tex)}</pre></details>`;
 }
 
-/** "cut at the metric's range 0–1 where the t-interval reaches past it" */
+/** A range as `[0, 1]`, `[−1, 1]`, `[0, 100]` (plain numbers). */
+function rangeText(range: readonly [number, number]): string {
+  const plain = (x: number) => String(Number(x.toPrecision(6))).replace("-", "\u2212");
+  return `[${plain(range[0])}, ${plain(range[1])}]`;
+}
+
+/** "cut at the range [0, 1] where the t-interval reaches past it" */
 function cutNote(range: readonly [number, number] | undefined): string {
-  return range
-    ? `cut at the range ${fmt(range[0])} to ${fmt(range[1])} where the t-interval reaches past it`
-    : "";
+  return range ? `cut at the range ${rangeText(range)} where the t-interval reaches past it` : "";
 }
 
 /**

@@ -175,7 +175,7 @@ Deno.test("report tables and intervals equal hand-computed values", async () => 
     for (const r of prim) {
       assert.ok(num(r[4], "data-lo") >= 0 && num(r[4], "data-hi") <= 1, "interval inside [0, 1]");
     }
-    assert.match(d.querySelector("#final")!.textContent, /cut at the range 0 to 1/);
+    assert.match(d.querySelector("#final")!.textContent, /cut at the range \[0, 1\] where/);
     assert.match(prim[1][1].textContent, /^2 \(of 3: 1 diverged\)$/);
     assert.match(prim[2][1].textContent, /^2 \(of 3: 1 failed\)$/);
 
