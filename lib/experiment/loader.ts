@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import type { BackendName } from "../engine/backend.ts";
-import type { Task } from "../tasks/task.ts";
+import type { MetricInfo, Task } from "../tasks/task.ts";
 import { manifestAxes, type Plan } from "./plan.ts";
 import type { Experiment } from "./schema.ts";
 import { type ExperimentSource, readExperimentSource } from "./source.ts";
@@ -42,6 +42,19 @@ export interface LoadOptions {
 function qualified(s: string): string {
   const { split, metric } = parseMetricName(s);
   return `${split}/${metric}`;
+}
+
+/**
+ * Metric name → the range its values can take: the task's declared ranges,
+ * then the experiment file's `report.ranges` (which win).
+ */
+function metricRanges(
+  metrics: MetricInfo[],
+  declared: Record<string, [number, number]> | undefined,
+): Record<string, [number, number]> {
+  const out: Record<string, [number, number]> = {};
+  for (const m of metrics) if (m.range) out[m.name] = [m.range[0], m.range[1]];
+  return { ...out, ...declared };
 }
 
 /**
@@ -89,6 +102,8 @@ export async function loadExperiment(
         primary: { metric: primary, higherIsBetter },
         compare: (exp.metrics?.compare ?? []).map(qualified),
         baseline,
+        ...(exp.report?.correction ? { correction: exp.report.correction } : {}),
+        ranges: metricRanges(task.metrics, exp.report?.ranges),
         runs: runs.map(({ config: _c, ...r }) => r),
       },
       runs,

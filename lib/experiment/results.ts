@@ -23,6 +23,16 @@
  * @module
  */
 
+/**
+ * Family-wise corrections the report can apply to its comparisons with the
+ * baseline: Holm–Bonferroni (the default), Bonferroni, or none.
+ */
+export const CORRECTIONS = ["holm", "bonferroni", "none"] as const;
+/** A family-wise correction of p-values (see {@link CORRECTIONS}). */
+export type Correction = typeof CORRECTIONS[number];
+/** The correction a report applies when the experiment file names none. */
+export const DEFAULT_CORRECTION: Correction = "holm";
+
 /** States of a run. */
 export type RunState = "pending" | "running" | "done" | "failed" | "diverged";
 
@@ -42,6 +52,14 @@ export interface Manifest {
   compare: string[];
   /** Variant key of the baseline for paired comparisons (first variant by default). */
   baseline: string;
+  /** The experiment file's `report.correction`; absent: {@link DEFAULT_CORRECTION}. */
+  correction?: Correction;
+  /**
+   * Metric name (bare, `exact_match`) → the range [low, high] its values
+   * can take: the task's declared ranges, then the file's `report.ranges`.
+   * Intervals of these metrics are kept inside their range.
+   */
+  ranges?: Record<string, [number, number]>;
   runs: ManifestRun[];
 }
 

@@ -12,6 +12,7 @@
 import { z } from "zod";
 import { BACKENDS } from "../engine/backend.ts";
 import { ModelConfig, TaskConfig, TrainConfig } from "./config.ts";
+import { CORRECTIONS } from "./results.ts";
 
 /** Allowed experiment names: they become folder names. */
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -33,6 +34,29 @@ export const MetricsSpec = z.strictObject({
   higherIsBetter: z.boolean().optional(),
   /** Other metrics to show, in order (same form as `primary`). */
   compare: z.array(z.string()).optional(),
+});
+
+/**
+ * How the report judges the comparisons. Nothing here enters a run's config,
+ * so it never changes a run id; change it and rebuild the report.
+ */
+export const ReportSpec = z.strictObject({
+  /**
+   * Family-wise correction over the report's comparisons with the baseline:
+   * `holm` (Holm–Bonferroni, the default), `bonferroni`, or `none`.
+   */
+  correction: z.enum(CORRECTIONS).optional(),
+  /**
+   * Metric → the range `[low, high]` its values can take, for metrics the task
+   * does not declare (accuracy-like task metrics already have `[0, 1]`);
+   * intervals are kept inside it.
+   */
+  ranges: z.record(
+    z.string(),
+    z.tuple([z.number(), z.number()]).refine(([lo, hi]) => lo < hi, {
+      error: "expected [low, high] with low < high",
+    }),
+  ).optional(),
 });
 
 /** The experiment file schema. */
@@ -75,6 +99,8 @@ export const Experiment = z.strictObject({
    * (`model.positional=sinusoid`) or `{ "<axis path>": value }`; defaults to the first variant.
    */
   baseline: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
+  /** How the report judges comparisons: family-wise correction, metric ranges. */
+  report: ReportSpec.optional(),
   /** Results root (default `results`, relative to the working directory); `--results` overrides. */
   resultsDir: z.string().optional(),
 });

@@ -372,7 +372,7 @@ function badMetric(s: string, task: Task | undefined): string | undefined {
     return metric === "loss" ? undefined : `expected train/loss (train lines carry only the loss)`;
   }
   if (!task) return undefined;
-  const names = [...task.metrics.map((m) => m.name), "loss"];
+  const names = [...new Set([...task.metrics.map((m) => m.name), "loss"])];
   if (names.includes(metric)) return undefined;
   // Families such as `exact_match@<len>` match any text in place of `<...>`.
   const families = names.filter((n) => /<[^>]+>/.test(n)).map((n) =>
@@ -553,6 +553,22 @@ function structuralProblems(data: Record<string, unknown>, task: Task | undefine
           });
         }
       });
+    }
+  }
+  if (isRecord(data.report) && isRecord(data.report.ranges)) {
+    for (const name of Object.keys(data.report.ranges)) {
+      const why = name.includes("/")
+        ? "expected a metric name without a split (a range holds for every split)"
+        : badMetric(name, task);
+      if (why) {
+        out.push({
+          at: ["report", "ranges", name],
+          key: true,
+          subject: showPath(["report", "ranges", name]),
+          expected: why,
+          got: name,
+        });
+      }
     }
   }
   // The task's options, when no axis changes them (then each variant is checked later).

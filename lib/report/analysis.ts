@@ -5,9 +5,19 @@
  *
  * @module
  */
-import type { RunState } from "../experiment/results.ts";
+import { type Correction, DEFAULT_CORRECTION, type RunState } from "../experiment/results.ts";
 import type { ExperimentData, RunData } from "./load.ts";
-import { mean, type PairedTest, pairedTest, summarize, type Summary } from "./stats.ts";
+import {
+  adjustP,
+  ALPHA,
+  mean,
+  type PairedTest,
+  pairedTest,
+  pairsForPower,
+  pairsForSignFlip,
+  summarize,
+  type Summary,
+} from "./stats.ts";
 
 /** One variant (a point in the axes' grid) and its runs. */
 export interface Variant {
@@ -102,6 +112,31 @@ export function metricKeys(data: ExperimentData): string[] {
   return [...new Set([...order.filter((k) => all.has(k) || k === primary), ...rest])];
 }
 
+/** Names that look like proportions, for results whose manifest declares no range. */
+const PROPORTION = /acc|match|f1|precision|recall|auc/i;
+
+/**
+ * The range a metric's values can take, for keeping its intervals inside:
+ * the manifest's declared range for the bare name (`test/exact_match@16` →
+ * `exact_match@16`, then `exact_match`), else [0, 1] when the name looks
+ * like a proportion (accuracy, match, F1, precision, recall, AUC) and every
+ * final value lies in 0–1; else none.
+ */
+export function metricRange(data: ExperimentData, key: string): [number, number] | undefined {
+  const name = key.split("/").pop() ?? key;
+  const ranges = data.manifest.ranges ?? {};
+  const declared = ranges[name] ?? ranges[name.split("@")[0]];
+  if (declared) return declared;
+  if (!PROPORTION.test(name)) return undefined;
+  const values = data.runs.map((r) => finalOf(r, key)).filter((v) => v !== undefined);
+  return values.every((v) => v >= 0 && v <= 1) ? [0, 1] : undefined;
+}
+
+/** The experiment's family-wise correction (the manifest's, else {@link DEFAULT_CORRECTION}). */
+export function correctionOf(data: ExperimentData): Correction {
+  return data.manifest.correction ?? DEFAULT_CORRECTION;
+}
+
 /** A run's finite final value of a metric, or undefined. */
 export function finalOf(r: RunData, key: string): number | undefined {
   const v = r.status.final?.[key];
@@ -118,8 +153,15 @@ export interface VariantMetric {
   missing: { state: RunState | "no value"; count: number }[];
 }
 
-/** Summarizes one metric per variant over its usable runs. */
-export function variantMetric(variant: Variant, key: string): VariantMetric {
+/**
+ * Summarizes one metric per variant over its usable runs; with `range` (see
+ * {@link metricRange}) the interval is kept inside it.
+ */
+export function variantMetric(
+  variant: Variant,
+  key: string,
+  range?: readonly [number, number],
+): VariantMetric {
   const values: VariantMetric["values"] = [];
   const missing = new Map<RunState | "no value", number>();
   for (const r of variant.runs) {
@@ -133,7 +175,7 @@ export function variantMetric(variant: Variant, key: string): VariantMetric {
   return {
     variant,
     values,
-    summary: summarize(values.map((v) => v.value)),
+    summary: summarize(values.map((v) => v.value), 0.95, range),
     planned: variant.runs.length,
     missing: [...missing].map(([state, count]) => ({ state, count })),
   };
@@ -145,8 +187,8 @@ export function missingNote(m: VariantMetric): string {
   return `of ${m.planned}: ${m.missing.map((x) => `${x.count} ${x.state}`).join(", ")}`;
 }
 
-/** A variant compared with the baseline, paired by seed. */
-export interface Comparison {
+/** A variant paired with the baseline by seed, and the tests of the differences. */
+export interface Pairing {
   /** The variant compared. */
   variant: Variant;
   /** The baseline it is compared with. */
@@ -157,18 +199,67 @@ export interface Comparison {
   test: PairedTest;
 }
 
-/** Pairs every non-baseline variant with the baseline by seed on `key`. */
+/** A variant compared with the baseline: its pairing, judged within the family of comparisons. */
+export interface Comparison extends Pairing {
+  /**
+   * The test the verdict rests on: the paired t-test; the sign-flip test when
+   * every difference is the same non-zero value (no spread); none with fewer
+   * than 2 pairs or identical values.
+   */
+  pBy: "paired t" | "sign-flip" | "none";
+  /** That test's p-value (NaN when `pBy` is "none"). */
+  p: number;
+  /** `p` adjusted for the family of comparisons by `correction` (NaN when `p` is). */
+  pAdjusted: number;
+  /** The family-wise correction applied. */
+  correction: Correction;
+  /** How many comparisons the family has (those with a p-value). */
+  family: number;
+  /** Whether `pAdjusted` < {@link ALPHA}. */
+  distinguishable: boolean;
+  /**
+   * The level a future test of this comparison alone would need so that it
+   * stands after the correction: α / family (Holm's strictest step, and
+   * Bonferroni's), or α without a correction.
+   */
+  alphaPlanned: number;
+  /**
+   * For a comparison that is not distinguishable: the seeds (pairs) at which
+   * an effect of the observed size would be found with 80% power at
+   * `alphaPlanned` (paired t with the observed d_z; with no spread, the
+   * sign-flip test's fewest seeds). Infinity when no count would do (no
+   * difference observed, or more than a million); NaN when distinguishable
+   * or with fewer than 2 pairs.
+   */
+  seedsNeeded: number;
+}
+
+/** Options of {@link compareToBaseline}. */
+export interface CompareOptions {
+  /** The metric's range (see {@link metricRange}): intervals of differences stay inside. */
+  range?: readonly [number, number];
+  /** Family-wise correction over the comparisons (default {@link DEFAULT_CORRECTION}). */
+  correction?: Correction;
+}
+
+/**
+ * Pairs every non-baseline variant with the baseline by seed on `key`,
+ * tests each difference, adjusts the p-values for the family of comparisons
+ * and, where a comparison is not distinguishable, says how many seeds would
+ * settle it.
+ */
 export function compareToBaseline(
   variants: Variant[],
   baseline: Variant,
   key: string,
+  options: CompareOptions = {},
 ): Comparison[] {
   const base = new Map<number, number>();
   for (const r of baseline.runs) {
     const v = finalOf(r, key);
     if (usable(r) && v !== undefined) base.set(r.run.seed, v);
   }
-  return variants.filter((v) => v !== baseline).map((variant) => {
+  const pairings = variants.filter((v) => v !== baseline).map((variant): Pairing => {
     const a: number[] = [];
     const b: number[] = [];
     const seeds: number[] = [];
@@ -181,7 +272,75 @@ export function compareToBaseline(
         seeds.push(r.run.seed);
       }
     }
-    return { variant, baseline, seeds, test: pairedTest(a, b) };
+    return { variant, baseline, seeds, test: pairedTest(a, b, 0.95, options.range) };
+  });
+  return judge(pairings, options.correction);
+}
+
+/**
+ * Judges a family of pairings: each one's deciding test and p-value, the
+ * p-values adjusted for the family by `correction`, the verdict's
+ * "distinguishable" (adjusted p < {@link ALPHA}) and, for the rest, the seeds
+ * that would settle it (see {@link Comparison.seedsNeeded}).
+ */
+export function judge(
+  pairings: readonly Pairing[],
+  correction: Correction = DEFAULT_CORRECTION,
+): Comparison[] {
+  const decided = pairings.map((c) => {
+    const test = c.test;
+    const pBy: Comparison["pBy"] = test.n < 2 || test.identical
+      ? "none"
+      : test.flat
+      ? "sign-flip"
+      : "paired t";
+    const p = pBy === "paired t" ? test.pT : pBy === "sign-flip" ? test.pSignFlip : NaN;
+    return { ...c, pBy, p };
+  });
+  const adjusted = adjustP(decided.map((c) => c.p), correction);
+  const family = decided.filter((c) => !Number.isNaN(c.p)).length;
+  const alphaPlanned = correction === "none" ? ALPHA : ALPHA / Math.max(1, family);
+  return decided.map((c, i) => {
+    const distinguishable = adjusted[i] < ALPHA;
+    let seedsNeeded = NaN;
+    if (!distinguishable && c.test.n >= 2) {
+      seedsNeeded = c.test.identical
+        ? Infinity
+        : c.pBy === "sign-flip"
+        ? pairsForSignFlip(alphaPlanned)
+        : pairsForPower(c.test.dz, alphaPlanned);
+      // the observed effect is not enough at n seeds, so more are needed (guards rounding)
+      if (seedsNeeded <= c.test.n) seedsNeeded = c.test.n + 1;
+    }
+    return {
+      ...c,
+      pAdjusted: adjusted[i],
+      correction,
+      family,
+      distinguishable,
+      alphaPlanned,
+      seedsNeeded,
+    };
+  });
+}
+
+/** The baseline variant: the manifest's `baseline`, else the first variant. */
+export function baselineOf(data: ExperimentData, variants: Variant[]): Variant | undefined {
+  return variants.find((v) => v.key === data.manifest.baseline) ?? variants[0];
+}
+
+/**
+ * The comparisons a report makes on `key` (the primary metric by default):
+ * every variant against the baseline, with the metric's range and the
+ * experiment's correction, exactly as the report page shows them.
+ */
+export function comparisonsOf(data: ExperimentData, key = primaryKey(data)): Comparison[] {
+  const variants = variantsOf(data);
+  const baseline = baselineOf(data, variants);
+  if (!baseline) return [];
+  return compareToBaseline(variants, baseline, key, {
+    range: metricRange(data, key),
+    correction: correctionOf(data),
   });
 }
 
@@ -198,9 +357,14 @@ export interface EffectPoint {
 /**
  * For an axis, the metric by value with the other axes averaged: for each
  * seed, the mean over that seed's usable runs having the value; then the
- * mean and t-interval of those per-seed averages.
+ * mean and t-interval of those per-seed averages (kept inside `range`).
  */
-export function axisEffect(data: ExperimentData, axis: string, key: string): EffectPoint[] {
+export function axisEffect(
+  data: ExperimentData,
+  axis: string,
+  key: string,
+  range?: readonly [number, number],
+): EffectPoint[] {
   const values = data.manifest.axes[axis] ?? [];
   return values.map((value) => {
     const text = valueText(value);
@@ -218,7 +382,7 @@ export function axisEffect(data: ExperimentData, axis: string, key: string): Eff
     return {
       value: text,
       perSeed,
-      summary: summarize(perSeed.map((p) => p.value)),
+      summary: summarize(perSeed.map((p) => p.value), 0.95, range),
       variants: new Set(runs.map((r) => r.run.variantKey)).size,
     };
   });

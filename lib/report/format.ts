@@ -57,6 +57,18 @@ export function fmtCi(x: number, half: number): string {
   return `${x > 0 && Number(x.toFixed(d)) !== 0 ? "+" : ""}${v} ± ${half.toFixed(d)}`;
 }
 
+/**
+ * A signed estimate with an interval that is not symmetric (cut at a range),
+ * all rounded to 2 significant digits of the t half-width: `+0.13 [−0.83, +1.00]`.
+ */
+export function fmtCiRange(x: number, lo: number, hi: number, half: number): string {
+  if (!Number.isFinite(half) || half === 0) return fmtCi(x, half);
+  const d = decimalsFor(half, 2);
+  const signed = (v: number) =>
+    `${v > 0 && Number(v.toFixed(d)) !== 0 ? "+" : ""}${minus(v.toFixed(d))}`;
+  return `${signed(x)} [${signed(lo)}, ${signed(hi)}]`;
+}
+
 /** A signed number (`+0.12`, `−0.3`). */
 export function fmtSigned(x: number, spread = NaN): string {
   const s = fmtWith(x, spread);

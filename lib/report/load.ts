@@ -14,7 +14,7 @@ import type {
   StatusRecord,
 } from "../experiment/results.ts";
 import { exists, readJson } from "../experiment/atomic.ts";
-import { ARTIFACTS } from "../experiment/results.ts";
+import { ARTIFACTS, CORRECTIONS } from "../experiment/results.ts";
 
 /** Everything recorded about one planned run. */
 export interface RunData {
@@ -69,6 +69,22 @@ function checkManifest(m: unknown, path: string): Manifest {
       throw new Error(`${path}: runs[${i}] needs string "id" and "variantKey"; ${fix}`);
     }
   });
+  if (o.correction !== undefined && !(CORRECTIONS as readonly unknown[]).includes(o.correction)) {
+    throw new Error(
+      `${path}: field "correction" must be one of ${CORRECTIONS.join(", ")}; ${fix}`,
+    );
+  }
+  if (o.ranges !== undefined) {
+    const ranges = o.ranges as Record<string, unknown>;
+    const bad = typeof ranges !== "object" || ranges === null ? "ranges" : Object.keys(ranges)
+      .find((k) => {
+        const r = ranges[k];
+        return !Array.isArray(r) || r.length !== 2 || !(r[0] < r[1]);
+      });
+    if (bad !== undefined) {
+      throw new Error(`${path}: field "ranges" must map metrics to [low, high]; ${fix}`);
+    }
+  }
   const manifest = o as unknown as Manifest;
   manifest.compare ??= [];
   manifest.file ??= "";

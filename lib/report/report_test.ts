@@ -4,6 +4,8 @@ import type { Manifest, MetricsLine, StatusRecord } from "../experiment/results.
 import { main as reportMain } from "../cli/report.ts";
 import { buildIndex, buildReport, loadResults, renderReport } from "./mod.ts";
 import { writeSyntheticExperiment } from "./synthetic.ts";
+import { ExperimentError, loadExperiment } from "../experiment/validate.ts";
+import { comparisonsOf } from "./analysis.ts";
 
 // t quantiles (mpmath, 30 digits): t(0.975; 1) and t(0.975; 2)
 const T1 = 12.7062047361747;
@@ -26,6 +28,12 @@ function doc(html: string): Doc {
   return (parseHTML(html) as unknown as { document: Doc }).document;
 }
 
+/** Column index by header text of a table. */
+function columns(d: Doc, id: string): Record<string, number> {
+  const heads = [...d.querySelectorAll(`#${id} th`)].map((c) => c.textContent);
+  return Object.fromEntries(heads.map((h, i) => [h, i]));
+}
+
 /** Rows of a table by id: for each row, its cells. */
 function rows(d: Doc, id: string): Cell[][] {
   const trs = d.querySelectorAll(`#${id} tbody tr`) as unknown as {
@@ -44,8 +52,9 @@ function num(c: Cell, attr: string): number {
 /**
  * A results folder with hand-picked numbers: three variants × seeds 1–3;
  * `learned` seed 3 diverged (its final value must not count), `none` seed 1 failed.
+ * `extra` goes into the manifest (e.g. the correction).
  */
-async function writeKnown(dir: string) {
+async function writeKnown(dir: string, extra: Partial<Manifest> = {}) {
   const finals: Record<string, (number | null)[]> = {
     sinusoid: [0.7, 0.75, 0.8],
     learned: [0.9, 0.8, 0.1],
@@ -70,6 +79,7 @@ async function writeKnown(dir: string) {
     compare: [],
     baseline: "model.positional=sinusoid",
     runs,
+    ...extra,
   };
   await Deno.mkdir(dir, { recursive: true });
   await Deno.writeTextFile(`${dir}/manifest.json`, JSON.stringify(manifest));
@@ -135,7 +145,8 @@ async function files(dir: string): Promise<Map<string, Uint8Array>> {
 Deno.test("report tables and intervals equal hand-computed values", async () => {
   const root = await Deno.makeTempDir({ prefix: "fuselab-report-" });
   try {
-    await writeKnown(`${root}/known`);
+    // no family-wise correction here: the raw p-values decide (Holm is tested below)
+    await writeKnown(`${root}/known`, { correction: "none" });
     const htmlPath = await buildReport(`${root}/known`);
     assert.equal(htmlPath, `${root}/known/report.html`);
     const html = await Deno.readTextFile(htmlPath);
@@ -154,10 +165,17 @@ Deno.test("report tables and intervals equal hand-computed values", async () => 
       assert.equal(num(r[1], "data-n"), e.n);
       close(num(r[2], "data-value"), e.mean, `mean ${i}`);
       close(num(r[3], "data-value"), e.std, `std ${i}`);
-      close(num(r[4], "data-lo"), e.mean - e.half, `lo ${i}`, 1e-9);
-      close(num(r[4], "data-hi"), e.mean + e.half, `hi ${i}`, 1e-9);
+      // exact_match lives in [0, 1]: the t-interval is cut there
+      close(num(r[4], "data-lo"), Math.max(0, e.mean - e.half), `lo ${i}`, 1e-9);
+      close(num(r[4], "data-hi"), Math.min(1, e.mean + e.half), `hi ${i}`, 1e-9);
     });
     assert.equal(prim[0][4].textContent, "[0.626, 0.874]");
+    // learned: 0.85 ± 0.635 reaches 1.49; printed cut at 1
+    assert.equal(prim[1][4].textContent, "[0.215, 1.00]");
+    for (const r of prim) {
+      assert.ok(num(r[4], "data-lo") >= 0 && num(r[4], "data-hi") <= 1, "interval inside [0, 1]");
+    }
+    assert.match(d.querySelector("#final")!.textContent, /cut at the range \[0, 1\] where/);
     assert.match(prim[1][1].textContent, /^2 \(of 3: 1 diverged\)$/);
     assert.match(prim[2][1].textContent, /^2 \(of 3: 1 failed\)$/);
 
@@ -187,28 +205,38 @@ Deno.test("report tables and intervals equal hand-computed values", async () => 
 
     // paired comparison against the baseline, by seed
     const paired = rows(d, "paired-table");
+    const col = columns(d, "paired-table");
     assert.equal(paired[0][0].textContent, "learned");
-    assert.equal(num(paired[0][2], "data-n"), 2);
-    close(num(paired[0][3], "data-value"), 0.125, "learned diff");
-    close(
-      num(paired[0][4], "data-half"),
-      T1 * 0.15 / Math.SQRT2 / Math.SQRT2,
-      "learned half",
-      1e-8,
-    );
+    assert.equal(num(paired[0][col.pairs], "data-n"), 2);
+    close(num(paired[0][col["mean difference"]], "data-value"), 0.125, "learned diff");
+    const learnedHalf = T1 * 0.15 / Math.SQRT2 / Math.SQRT2;
+    close(num(paired[0][col["95% interval"]], "data-half"), learnedHalf, "learned half", 1e-8);
+    // a difference of [0, 1] values lies in [−1, 1]: 0.125 + 0.953 is cut at 1
+    close(num(paired[0][col["95% interval"]], "data-lo"), 0.125 - learnedHalf, "lo", 1e-8);
+    assert.equal(num(paired[0][col["95% interval"]], "data-hi"), 1);
     // t = 0.125 / (s/√2) with s = 0.15/√2 → 5/3; df = 1: p = 1 − 2·atan(5/3)/π
-    close(num(paired[0][5], "data-value"), 5 / 3, "t", 1e-9);
-    close(num(paired[0][6], "data-value"), 1 - 2 * Math.atan(5 / 3) / Math.PI, "p", 1e-9);
-    close(num(paired[0][7], "data-value"), 0.5, "sign-flip p");
-    assert.equal(paired[0][8].textContent, "not distinguishable");
+    close(num(paired[0][col.t], "data-value"), 5 / 3, "t", 1e-9);
+    close(num(paired[0][col.d_z], "data-value"), 5 / 3 / Math.SQRT2, "d_z = t/√n", 1e-9);
+    const pLearned = 1 - 2 * Math.atan(5 / 3) / Math.PI;
+    close(num(paired[0][col["p (paired t)"]], "data-value"), pLearned, "p", 1e-9);
+    close(num(paired[0][col["p (sign-flip)"]], "data-value"), 0.5, "sign-flip p");
+    assert.equal(paired[0][col.verdict].textContent, "not distinguishable");
+    // seeds for 80% power at d_z = 1.1785, α = 0.05: statsmodels' TTestPower().solve_power
+    // gives 7.78 pairs → 8
+    assert.equal(num(paired[0][col["seeds for 80% power"]], "data-value"), 8);
     // none − sinusoid on seeds 2, 3: (−0.25, −0.28)
-    close(num(paired[1][3], "data-value"), -0.265, "none diff");
-    close(num(paired[1][5], "data-value"), -0.265 / 0.015, "none t", 1e-7);
-    assert.equal(paired[1][8].textContent, "worse");
+    close(num(paired[1][col["mean difference"]], "data-value"), -0.265, "none diff");
+    close(num(paired[1][col.t], "data-value"), -0.265 / 0.015, "none t", 1e-7);
+    assert.equal(paired[1][col.verdict].textContent, "worse");
+    assert.equal(paired[1][col["seeds for 80% power"]].textContent, "–");
+    // without a correction the "p used" column is the raw p
+    assert.ok("p used (no correction, 2 comparisons)" in col);
+    close(num(paired[0][col["p used (no correction, 2 comparisons)"]], "data-value"), pLearned, "");
     const verdicts = [...d.querySelectorAll("#summary li")].map((c) => c.textContent);
     assert.equal(
       verdicts[0],
-      "learned vs sinusoid: +0.13 ± 0.95 exact_match, not distinguishable at 2 seeds (paired t p = 0.34)",
+      "learned vs sinusoid: +0.13 [−0.83, +1.00] exact_match, not distinguishable at 2 seeds " +
+        "(paired t p = 0.34); about 8 seeds would settle this",
     );
     assert.match(
       verdicts[1],
@@ -246,7 +274,7 @@ Deno.test("report tables and intervals equal hand-computed values", async () => 
     const before = await files(`${root}/known/charts`);
     assert.equal(await buildReport(`${root}/known`), htmlPath);
     assert.equal(await Deno.readTextFile(htmlPath), html);
-    await writeKnown(`${root}/copy/known`);
+    await writeKnown(`${root}/copy/known`, { correction: "none" });
     await buildReport(`${root}/copy/known`);
     assert.equal(await Deno.readTextFile(`${root}/copy/known/report.html`), html);
     const after = await files(`${root}/copy/known/charts`);
@@ -388,18 +416,21 @@ Deno.test("deno task report: by experiment file, by folder, and a clear error", 
 
 Deno.test("verdicts: zero-spread differences are judged by the sign-flip test", async () => {
   const { verdict } = await import("./report.ts");
+  const { judge } = await import("./analysis.ts");
   const { pairedTest } = await import("./stats.ts");
   const v = (label: string) => ({ key: label, label, values: {}, runs: [] });
-  const cmp = (a: number[], b: number[]) => ({
-    variant: v("sum"),
-    baseline: v("concat"),
-    seeds: a.map((_, i) => i),
-    test: pairedTest(a, b),
-  });
+  const cmp = (a: number[], b: number[]) =>
+    judge([{
+      variant: v("sum"),
+      baseline: v("concat"),
+      seeds: a.map((_, i) => i),
+      test: pairedTest(a, b),
+    }])[0];
   assert.equal(
     verdict(cmp([0.9, 0.8], [0.902, 0.802]), "accuracy", true),
     "sum vs concat: −0.00200 accuracy at each of 2 seeds (no spread, so no t-interval), " +
-      "not distinguishable at 2 seeds (sign-flip p = 0.50)",
+      "not distinguishable at 2 seeds (sign-flip p = 0.50); if every further seed moved the " +
+      "same way, 6 seeds would settle this",
   );
   // six seeds all lower by the same amount: sign-flip p = 2/64
   const six = cmp(
@@ -411,4 +442,119 @@ Deno.test("verdicts: zero-spread differences are judged by the sign-flip test", 
     /at each of 6 seeds .* sum worse \(sign-flip p = 0\.031\)$/,
   );
   assert.match(verdict(six, "loss", false), /sum better/);
+});
+
+Deno.test("Holm-adjusted p-values decide the verdicts and the table states the family", async () => {
+  const root = await Deno.makeTempDir({ prefix: "fuselab-report-" });
+  try {
+    await writeKnown(`${root}/known`); // no correction in the manifest: Holm by default
+    const data = await loadResults(`${root}/known`);
+    const d = doc(renderReport(data).html);
+    const paired = rows(d, "paired-table");
+    const col = columns(d, "paired-table");
+    const adj = col["p adjusted (Holm, 2 comparisons)"];
+    assert.ok(adj !== undefined, "the adjusted column names the correction and the family");
+    // raw p: learned 1 − 2·atan(5/3)/π = 0.344, none 1 − 2·atan(17.67)/π = 0.036 (df = 1).
+    // Holm: the smaller times 2, then the larger times 1, kept increasing.
+    const pLearned = 1 - 2 * Math.atan(5 / 3) / Math.PI;
+    const pNone = 1 - 2 * Math.atan(0.265 / 0.015) / Math.PI;
+    close(num(paired[1][adj], "data-value"), 2 * pNone, "none Holm", 1e-9);
+    close(num(paired[1][adj], "data-raw"), pNone, "none raw", 1e-9);
+    close(num(paired[0][adj], "data-value"), Math.max(2 * pNone, pLearned), "learned Holm", 1e-9);
+    // 0.036 alone would be "worse"; adjusted 0.072 is not distinguishable
+    assert.equal(paired[1][col.verdict].textContent, "not distinguishable");
+    // the same numbers for scripts: comparisonsOf gives what the page shows
+    const api = comparisonsOf(data);
+    assert.deepEqual(api.map((c) => c.variant.label), ["learned", "none"]);
+    close(api[1].pAdjusted, 2 * pNone, "api Holm", 1e-12);
+    assert.equal(api[1].family, 2);
+    assert.ok(!api[1].distinguishable);
+    assert.equal(api[0].test.hi, 1, "the difference's interval is cut at 1 there too");
+    // seeds: d_z = −0.265/(0.03/√2) = −12.49 at α = 0.05/2: solve_power gives 2.23 → 3;
+    // learned d_z = 1.1785 at α = 0.025: 9.52 → 10 (statsmodels TTestPower, two-sided)
+    assert.equal(num(paired[1][col["seeds for 80% power"]], "data-value"), 3);
+    assert.equal(num(paired[0][col["seeds for 80% power"]], "data-value"), 10);
+    const verdicts = [...d.querySelectorAll("#summary li")].map((c) => c.textContent);
+    assert.equal(
+      verdicts[1],
+      "none vs sinusoid: −0.27 ± 0.19 exact_match, not distinguishable at 2 seeds " +
+        "(paired t p = 0.036, Holm-adjusted p = 0.072 over 2 comparisons); " +
+        "about 3 seeds would settle this",
+    );
+    const summary = d.querySelector("#summary")!.textContent;
+    assert.match(summary, /2 comparisons with the baseline; verdicts use Holm–Bonferroni/);
+    // seeds 1–3 are a list, and `none` lacks one pair (a failed run): add 1 seed
+    assert.match(summary, /More seeds: add 1 seed to the seeds list in experiments\/known\.ts/);
+    assert.match(summary, /The 7 runs already done are kept/);
+    // a manifest naming an unknown correction is refused with the fix
+    const m = JSON.parse(await Deno.readTextFile(`${root}/known/manifest.json`));
+    await Deno.writeTextFile(
+      `${root}/known/manifest.json`,
+      JSON.stringify({ ...m, correction: "holmes" }),
+    );
+    await assert.rejects(
+      () => loadResults(`${root}/known`),
+      /manifest\.json: field "correction" must be one of holm, bonferroni, none; rerun/,
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("identical values: no t-test, a verdict that says so, and no seed count", async () => {
+  const { verdict, shortVerdict } = await import("./report.ts");
+  const { judge } = await import("./analysis.ts");
+  const { pairedTest } = await import("./stats.ts");
+  const v = (label: string) => ({ key: label, label, values: {}, runs: [] });
+  const [c] = judge([{
+    variant: v("b"),
+    baseline: v("a"),
+    seeds: [0, 1, 2],
+    test: pairedTest([0.5, 1, 0.25], [0.5, 1, 0.25]),
+  }]);
+  assert.ok(Number.isNaN(c.test.pT) && Number.isNaN(c.test.t) && Number.isNaN(c.p));
+  assert.equal(c.seedsNeeded, Infinity);
+  assert.equal(shortVerdict(c, true), "identical values");
+  assert.equal(
+    verdict(c, "accuracy", true),
+    "b vs a: identical accuracy at each of 3 seeds (every paired difference is 0, so the " +
+      "t-test is undefined): the variants gave the same values",
+  );
+});
+
+Deno.test("report settings reach the manifest and leave run ids alone", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fuselab-report-" });
+  try {
+    const body = `name: r
+task: { name: copy }
+axes: { model.heads: [2, 4] }
+seeds: 2
+`;
+    await Deno.writeTextFile(`${dir}/a.yaml`, body);
+    await Deno.writeTextFile(
+      `${dir}/b.yaml`,
+      body + `report: { correction: bonferroni, ranges: { loss: [0, 10] } }\n`,
+    );
+    const a = await loadExperiment(`${dir}/a.yaml`, { resultsRoot: dir });
+    const b = await loadExperiment(`${dir}/b.yaml`, { resultsRoot: dir });
+    assert.deepEqual(b.plan.runs.map((r) => r.id), a.plan.runs.map((r) => r.id));
+    assert.equal(a.plan.manifest.correction, undefined);
+    assert.equal(b.plan.manifest.correction, "bonferroni");
+    // the task declares its proportions; the file adds (or overrides) the rest
+    assert.deepEqual(a.plan.manifest.ranges, { token_accuracy: [0, 1], exact_match: [0, 1] });
+    assert.deepEqual(b.plan.manifest.ranges?.loss, [0, 10]);
+    await Deno.writeTextFile(
+      `${dir}/c.yaml`,
+      body + `report: { correction: holmes, ranges: { acuracy: [1, 0] } }\n`,
+    );
+    await assert.rejects(loadExperiment(`${dir}/c.yaml`), (e: ExperimentError) => {
+      const text = e.lines.join("\n");
+      assert.match(text, /report\.correction.*"holm"/);
+      assert.match(text, /report\.ranges\.acuracy: unknown metric of task copy/);
+      assert.match(text, /low < high/);
+      return true;
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

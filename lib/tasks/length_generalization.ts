@@ -13,7 +13,7 @@
  */
 import { z } from "zod";
 import { Rng } from "../engine/rng.ts";
-import type { MetricInfo, Metrics, Task, TaskRun } from "./task.ts";
+import { type MetricInfo, type Metrics, type Task, type TaskRun, UNIT } from "./task.ts";
 import {
   COPY_METRICS,
   dataSeed,
@@ -99,11 +99,13 @@ const METRICS: MetricInfo[] = [
     name: "exact_match_ood",
     higherIsBetter: true,
     description: "exact match, mean over evaluation lengths longer than the training lengths",
+    range: UNIT,
   },
   {
     name: "token_accuracy_ood",
     higherIsBetter: true,
     description: "token accuracy, mean over evaluation lengths longer than the training lengths",
+    range: UNIT,
   },
   // Per-length metrics for the default lengths (maxTrainLength 8): other lengths are
   // reported the same way (`exact_match@<n>`, `token_accuracy@<n>`, `loss@<n>`).
@@ -112,11 +114,13 @@ const METRICS: MetricInfo[] = [
       name: `exact_match@${n}`,
       higherIsBetter: true,
       description: `exact match at evaluation length ${n}`,
+      range: UNIT,
     },
     {
       name: `token_accuracy@${n}`,
       higherIsBetter: true,
       description: `token accuracy at evaluation length ${n}`,
+      range: UNIT,
     },
   ]),
 ];

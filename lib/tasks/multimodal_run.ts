@@ -14,7 +14,7 @@ import { MultimodalClassifier } from "../models/multimodal.ts";
 import { accuracy, argmaxRows } from "../metrics/classification.ts";
 import { multiLabelF1 } from "../metrics/f1.ts";
 import { rocAuc } from "../metrics/ranking.ts";
-import type { MetricInfo, Metrics, TaskRun } from "./task.ts";
+import { type MetricInfo, type Metrics, type TaskRun, UNIT } from "./task.ts";
 import { dataSeed } from "./seq2seq.ts";
 
 /** A split that can hand out rows: contiguous ranges always, arbitrary rows when in memory. */
@@ -147,8 +147,18 @@ export const SINGLE_LABEL_METRICS: MetricInfo[] = [
     higherIsBetter: false,
     description: "cross-entropy of the predicted probabilities",
   },
-  { name: "accuracy", higherIsBetter: true, description: "fraction of examples classified right" },
-  { name: "f1_macro", higherIsBetter: true, description: "macro-averaged F1 over classes" },
+  {
+    name: "accuracy",
+    higherIsBetter: true,
+    description: "fraction of examples classified right",
+    range: UNIT,
+  },
+  {
+    name: "f1_macro",
+    higherIsBetter: true,
+    description: "macro-averaged F1 over all classes (absent classes count as 0)",
+    range: UNIT,
+  },
 ];
 
 /** Metrics of how well a GMU's gate follows the informative modality. */
@@ -158,21 +168,43 @@ export const GATE_METRICS: MetricInfo[] = [
     higherIsBetter: true,
     description: "ROC AUC of each modality's share of gate activation for 'this modality is " +
       "informative', mean over modalities (GMU only; 0.5 = the gate ignores the switch)",
+    range: UNIT,
   },
   {
     name: "gate_accuracy",
     higherIsBetter: true,
     description: "fraction of examples whose most-open gate is the informative modality (GMU only)",
+    range: UNIT,
   },
 ];
 
 /** Metrics of multi-label multimodal tasks (F1 at threshold 0.5). */
 export const MULTI_LABEL_METRICS: MetricInfo[] = [
   { name: "loss", higherIsBetter: false, description: "binary cross-entropy per label" },
-  { name: "f1_micro", higherIsBetter: true, description: "micro F1 at 0.5 (pooled over labels)" },
-  { name: "f1_macro", higherIsBetter: true, description: "macro F1 at 0.5 (mean over labels)" },
-  { name: "f1_weighted", higherIsBetter: true, description: "F1 at 0.5 weighted by label support" },
-  { name: "f1_samples", higherIsBetter: true, description: "F1 at 0.5 per example, averaged" },
+  {
+    name: "f1_micro",
+    higherIsBetter: true,
+    description: "micro F1 at 0.5 (pooled over labels)",
+    range: UNIT,
+  },
+  {
+    name: "f1_macro",
+    higherIsBetter: true,
+    description: "macro F1 at 0.5 (mean over labels)",
+    range: UNIT,
+  },
+  {
+    name: "f1_weighted",
+    higherIsBetter: true,
+    description: "F1 at 0.5 weighted by label support",
+    range: UNIT,
+  },
+  {
+    name: "f1_samples",
+    higherIsBetter: true,
+    description: "F1 at 0.5 per example, averaged",
+    range: UNIT,
+  },
 ];
 
 /** Gate agreement: mean one-vs-rest AUC of each modality's gate share, and argmax accuracy. */

@@ -13,7 +13,7 @@ import { paddingMask, targetMask } from "../nn/masks.ts";
 import { LabelSmoothing } from "../train/label_smoothing.ts";
 import { greedyDecode } from "../train/greedy.ts";
 import { sequenceAccuracy } from "../metrics/classification.ts";
-import type { MetricInfo } from "./task.ts";
+import { type MetricInfo, UNIT } from "./task.ts";
 
 /**
  * A batch of source and target ids, row-major and padded with 0.
@@ -185,11 +185,13 @@ export const COPY_METRICS: MetricInfo[] = [
     name: "token_accuracy",
     higherIsBetter: true,
     description: "fraction of target tokens the greedy decode gets right",
+    range: UNIT,
   },
   {
     name: "exact_match",
     higherIsBetter: true,
     description: "fraction of sequences whose greedy decode is entirely right",
+    range: UNIT,
   },
 ];
 

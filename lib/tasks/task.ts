@@ -16,7 +16,16 @@ export interface MetricInfo {
   name: string;
   higherIsBetter: boolean;
   description: string;
+  /**
+   * The values the metric can take, `[low, high]` (`[0, 1]` for accuracy-like
+   * metrics, `[0, 100]` for BLEU); absent when unbounded (a loss). A report keeps
+   * the metric's intervals inside it.
+   */
+  range?: [number, number];
 }
+
+/** The range of a proportion (accuracy, exact match, F1, AUC). */
+export const UNIT: [number, number] = [0, 1];
 
 /** Metrics of one evaluation: name → value. */
 export type Metrics = Record<string, number>;

@@ -21,7 +21,7 @@ import { BpeTokenizer, learnBpe } from "../data/bpe.ts";
 import { BOS, EOS, Vocab } from "../data/vocab.ts";
 import { lengthBuckets } from "../data/batching.ts";
 import { corpusBleu } from "../metrics/bleu.ts";
-import type { Metrics, Task, TaskRun } from "./task.ts";
+import { type Metrics, type Task, type TaskRun, UNIT } from "./task.ts";
 import {
   dataSeed,
   greedyDecodeBatch,
@@ -114,12 +114,15 @@ export const translationTask: Task<TranslationOptions> = {
     {
       name: "bleu",
       higherIsBetter: true,
-      description: "corpus BLEU-4 (0–100) of greedy decodes, on words",
+      description:
+        "corpus BLEU-4 (0–100) of greedy decodes on fuselab word tokens (lowercased unless task.lowercase is false)",
+      range: [0, 100],
     },
     {
       name: "exact_match",
       higherIsBetter: true,
       description: "fraction of sentences decoded exactly",
+      range: UNIT,
     },
   ],
   primary: "bleu",
