@@ -4,7 +4,8 @@ import type { Manifest, MetricsLine, StatusRecord } from "../experiment/results.
 import { main as reportMain } from "../cli/report.ts";
 import { buildIndex, buildReport, loadResults, renderReport } from "./mod.ts";
 import { writeSyntheticExperiment } from "./synthetic.ts";
-import { ExperimentError, loadExperiment } from "../experiment/validate.ts";
+import { ExperimentError } from "../experiment/validate.ts";
+import { loadExperiment } from "../experiment/loader.ts";
 import { comparisonsOf } from "./analysis.ts";
 
 // t quantiles (mpmath, 30 digits): t(0.975; 1) and t(0.975; 2)
