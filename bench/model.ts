@@ -8,7 +8,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { Rng } from "../lib/engine/rng.ts";
+import { Rng } from "../lib/util/rng.ts";
 import {
   Embeddings,
   Encoder,
@@ -20,7 +20,7 @@ import {
   PositionwiseFeedForward,
 } from "../lib/nn/mod.ts";
 import { Adam } from "../lib/train/adam.ts";
-import { crossEntropy } from "../lib/train/losses.ts";
+import { crossEntropy } from "../lib/nn/losses.ts";
 
 /** The shape of a bench model and its batches. */
 export interface BenchShape {

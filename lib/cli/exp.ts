@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { type BackendName, BACKENDS, BackendUnavailableError } from "../engine/backend.ts";
 import type { LoopProgress } from "../train/loop.ts";
-import { exists } from "../experiment/atomic.ts";
+import { exists } from "../util/atomic.ts";
 import type { LaunchContext, LauncherModule } from "../experiment/launch.ts";
 import { formatValue, type PlannedRun } from "../experiment/plan.ts";
 import type { RunState, StatusRecord } from "../experiment/results.ts";

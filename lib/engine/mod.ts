@@ -4,7 +4,7 @@
  * @module
  */
 export * from "./backend.ts";
-export * from "./rng.ts";
-export { registerWasmKernels } from "./wasm_kernels.ts";
-export { checkWebGPU, patchShader, probeWebGPU, WebGPUKernelError } from "./webgpu.ts";
-export { blasInstalled, installBlasKernels, uninstallBlasKernels } from "./accel/mod.ts";
+export * from "../util/rng.ts";
+export { registerWasmKernels } from "./blas/wasm_kernels.ts";
+export { checkWebGPU, patchShader, probeWebGPU, WebGPUKernelError } from "./webgpu/backend.ts";
+export { blasInstalled, installBlasKernels, uninstallBlasKernels } from "./blas/mod.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { fuselabSettings } from "./env.ts";
-import { setMatMulTN } from "../engine/webgpu_matmul.ts";
+import { setMatMulTN } from "../engine/webgpu/matmul.ts";
 
 Deno.test("fuselabSettings: FUSELAB_* variables (not the code version) and switches off their defaults, sorted", () => {
   Deno.env.set("FUSELAB_TEST_SETTING", "7");

@@ -4,7 +4,7 @@
  *
  * @module
  */
-export * from "./config.ts";
+export * from "../contract/config.ts";
 export * from "./results.ts";
 export * from "./schema.ts";
 export type { ExperimentSource, Position, Segment } from "./source.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type RunConfig } from "./config.ts";
+import { type RunConfig } from "../contract/config.ts";
 import type { Manifest, ManifestRun } from "./results.ts";
 import type { Experiment } from "./schema.ts";
 

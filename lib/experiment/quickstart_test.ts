@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { main } from "../cli/exp.ts";
-import { Rng } from "../engine/rng.ts";
+import { Rng } from "../util/rng.ts";
 import type { EncoderDecoder } from "../nn/encoder_decoder.ts";
 import { paddingMask } from "../nn/masks.ts";
 import { getTask } from "../tasks/registry.ts";

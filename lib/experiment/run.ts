@@ -9,13 +9,13 @@
 import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { selectBackend } from "../engine/backend.ts";
-import { Rng } from "../engine/rng.ts";
+import { Rng } from "../util/rng.ts";
 import { Module } from "../nn/module.ts";
 import type { Task, TaskRun } from "../tasks/task.ts";
 import { Adam } from "../train/adam.ts";
 import { loadCheckpoint, restoreCheckpoint, saveCheckpoint } from "../train/checkpoint.ts";
 import { type LoopPosition, type LoopProgress, totalSteps, trainLoop } from "../train/loop.ts";
-import { appendLines, readJson, truncateLines, writeJsonAtomic } from "./atomic.ts";
+import { appendLines, readJson, truncateLines, writeJsonAtomic } from "../util/atomic.ts";
 import { envRecord } from "./env.ts";
 import type { PlannedRun } from "./plan.ts";
 import type { MetricsLine, RunRecord, StatusRecord } from "./results.ts";

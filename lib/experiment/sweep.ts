@@ -11,7 +11,7 @@
 import { resolve } from "node:path";
 import { describeBackend, selectBackend } from "../engine/backend.ts";
 import type { LoopProgress } from "../train/loop.ts";
-import { exists, writeJsonAtomic } from "./atomic.ts";
+import { exists, writeJsonAtomic } from "../util/atomic.ts";
 import { getCodeVersion } from "./env.ts";
 import type { PlannedRun } from "./plan.ts";
 import { ProgressDisplay } from "./progress.ts";

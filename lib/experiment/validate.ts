@@ -14,7 +14,7 @@ import type { z } from "zod";
 import type { BackendName } from "../engine/backend.ts";
 import type { Task } from "../tasks/task.ts";
 import { didYouMean } from "../tasks/registry.ts";
-import { ModelConfig, RunConfig, TrainConfig } from "./config.ts";
+import { ModelConfig, RunConfig, TrainConfig } from "../contract/config.ts";
 import {
   axisPaths,
   expandVariants,

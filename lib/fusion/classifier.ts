@@ -10,7 +10,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Rng } from "../engine/rng.ts";
+import type { Rng } from "../util/rng.ts";
 import { Module } from "../nn/module.ts";
 import { ClassificationHead } from "../nn/mlp.ts";
 import type { Fusion } from "./fusion.ts";

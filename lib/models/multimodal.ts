@@ -14,8 +14,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Rng } from "../engine/rng.ts";
-import type { ModelConfig } from "../experiment/config.ts";
+import type { Rng } from "../util/rng.ts";
+import type { ModelConfig } from "../contract/config.ts";
 import { Module } from "../nn/module.ts";
 import { ModuleList } from "../nn/module_list.ts";
 import { MLPEncoder } from "../nn/mlp.ts";

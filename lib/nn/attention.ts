@@ -15,7 +15,7 @@
  *
  * On the webgpu backend, {@link MultiHeadedAttention} runs the attention of
  * all heads as one fused program forward and four backward
- * (`lib/engine/webgpu_attention.ts`) where nothing else acts inside it (no
+ * (`lib/engine/webgpu/attention.ts`) where nothing else acts inside it (no
  * RoPE or ALiBi, no dropout while training, no recorded probabilities);
  * `FUSELAB_WEBGPU_FUSED_ATTENTION=0` or {@link setFusedAttention}(false)
  * keeps the tensor formula.
@@ -23,12 +23,12 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Rng } from "../engine/rng.ts";
+import type { Rng } from "../util/rng.ts";
 import { Module } from "./module.ts";
 import { ModuleList } from "./module_list.ts";
 import { Linear } from "./linear.ts";
 import { dropout as applyDropout } from "./dropout.ts";
-import { fusedAttentionFits, fusedAttentionWebGPU } from "../engine/webgpu_attention.ts";
+import { fusedAttentionFits, fusedAttentionWebGPU } from "../engine/webgpu/attention.ts";
 import { envSwitch } from "../engine/switches.ts";
 
 const fusedAttention = envSwitch("FUSELAB_WEBGPU_FUSED_ATTENTION", true);

@@ -13,7 +13,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Rng } from "../engine/rng.ts";
+import type { Rng } from "../util/rng.ts";
 import { Module } from "./module.ts";
 import { Embedding } from "./embeddings.ts";
 import { dropout } from "./dropout.ts";

@@ -13,7 +13,7 @@ import type {
   RunRecord,
   StatusRecord,
 } from "../experiment/results.ts";
-import { readJson } from "../experiment/atomic.ts";
+import { readJson } from "../util/atomic.ts";
 import { ARTIFACTS } from "../experiment/results.ts";
 
 /** Everything recorded about one planned run. */

@@ -6,8 +6,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Rng } from "../engine/rng.ts";
-import type { RunConfig } from "../experiment/config.ts";
+import type { Rng } from "../util/rng.ts";
+import type { RunConfig } from "../contract/config.ts";
 import { type EncoderDecoder, makeModel } from "../nn/encoder_decoder.ts";
 import { paddingMask, targetMask } from "../nn/masks.ts";
 import { LabelSmoothing } from "../train/label_smoothing.ts";

@@ -7,9 +7,9 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { z } from "zod";
-import type { Rng } from "../engine/rng.ts";
+import type { Rng } from "../util/rng.ts";
 import type { Module } from "../nn/module.ts";
-import type { RunConfig } from "../experiment/config.ts";
+import type { RunConfig } from "../contract/config.ts";
 
 /** A metric a task reports, and which way is better. */
 export interface MetricInfo {

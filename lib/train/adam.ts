@@ -7,8 +7,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { fusedAdamUpdate } from "../engine/accel/fused_adam.ts";
-import { webgpuAdamInPlaceAll } from "../engine/webgpu_adam.ts";
+import { fusedAdamUpdate } from "../engine/blas/fused_adam.ts";
+import { webgpuAdamInPlaceAll } from "../engine/webgpu/adam.ts";
 
 /** Adam hyper-parameters. */
 export interface AdamOptions {

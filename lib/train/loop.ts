@@ -17,7 +17,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { RunConfig } from "../experiment/config.ts";
+import type { RunConfig } from "../contract/config.ts";
 import type { MetricsLine } from "../experiment/results.ts";
 import type { TaskRun } from "../tasks/task.ts";
 import type { Adam } from "./adam.ts";

@@ -5,7 +5,7 @@
  */
 export * from "./adam.ts";
 export * from "./noam.ts";
-export * from "./losses.ts";
+export * from "../nn/losses.ts";
 export * from "./label_smoothing.ts";
 export * from "./greedy.ts";
 export * from "./checkpoint.ts";
