@@ -17,7 +17,7 @@ import type { LoopProgress } from "../train/loop.ts";
 import { exists } from "../util/atomic.ts";
 import type { LaunchContext, LauncherModule } from "../experiment/launch.ts";
 import { formatValue, type PlannedRun } from "../experiment/plan.ts";
-import type { RunState, StatusRecord } from "../experiment/results.ts";
+import type { RunState, StatusRecord } from "../contract/results.ts";
 import { executeRun, isLive, readStatus, runDir } from "../experiment/run.ts";
 import {
   decide,

@@ -5,7 +5,7 @@
  * @module
  */
 export * from "../contract/config.ts";
-export * from "./results.ts";
+export * from "../contract/results.ts";
 export * from "./schema.ts";
 export type { ExperimentSource, Position, Segment } from "./source.ts";
 export {

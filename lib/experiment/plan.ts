@@ -6,7 +6,7 @@
  * @module
  */
 import { type RunConfig } from "../contract/config.ts";
-import type { Manifest, ManifestRun } from "./results.ts";
+import type { Manifest, ManifestRun } from "../contract/results.ts";
 import type { Experiment } from "./schema.ts";
 
 /** Axes that vary together: one or more config paths and their rows of values. */

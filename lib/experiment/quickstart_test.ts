@@ -12,7 +12,7 @@ import { paddingMask } from "../nn/masks.ts";
 import { getTask } from "../tasks/registry.ts";
 import { loadCheckpoint, restoreCheckpoint } from "../train/checkpoint.ts";
 import { greedyDecode } from "../train/greedy.ts";
-import type { StatusRecord } from "./results.ts";
+import type { StatusRecord } from "../contract/results.ts";
 import { loadExperiment } from "./validate.ts";
 
 const QUICKSTART = new URL("../../experiments/quickstart.ts", import.meta.url).pathname;

@@ -18,7 +18,7 @@ import { type LoopPosition, type LoopProgress, totalSteps, trainLoop } from "../
 import { appendLines, readJson, truncateLines, writeJsonAtomic } from "../util/atomic.ts";
 import { envRecord } from "./env.ts";
 import type { PlannedRun } from "./plan.ts";
-import type { MetricsLine, RunRecord, StatusRecord } from "./results.ts";
+import type { MetricsLine, RunRecord, StatusRecord } from "../contract/results.ts";
 
 /** Files of a run folder. */
 export const RUN_FILES = {

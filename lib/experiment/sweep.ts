@@ -15,7 +15,7 @@ import { exists, writeJsonAtomic } from "../util/atomic.ts";
 import { getCodeVersion } from "./env.ts";
 import type { PlannedRun } from "./plan.ts";
 import { ProgressDisplay } from "./progress.ts";
-import type { Manifest, StatusRecord } from "./results.ts";
+import type { Manifest, StatusRecord } from "../contract/results.ts";
 import { executeRun, isLive, readStatus, runDir } from "./run.ts";
 import type { LoadedExperiment } from "./validate.ts";
 

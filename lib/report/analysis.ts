@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { RunState } from "../experiment/results.ts";
+import type { RunState } from "../contract/results.ts";
 import type { ExperimentData, RunData } from "./load.ts";
 import { mean, type PairedTest, pairedTest, summarize, type Summary } from "./stats.ts";
 

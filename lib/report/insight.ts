@@ -1,6 +1,6 @@
 /**
  * Model insight from run artifacts (`artifacts/<name>.json`, see
- * `ARTIFACTS` in lib/experiment/results.ts): positional-encoding tables as
+ * `ARTIFACTS` in lib/contract/results.ts): positional-encoding tables as
  * images with their position-similarity matrix, attention maps per layer
  * and head, GMU gate distributions per modality split by the informative
  * modality, and metric-by-evaluation-length curves.

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { RunState } from "../experiment/results.ts";
+import type { RunState } from "../contract/results.ts";
 import {
   axisEffect,
   axisLeaf,

@@ -16,7 +16,7 @@ import type {
   ManifestRun,
   MetricsLine,
   StatusRecord,
-} from "../experiment/results.ts";
+} from "../contract/results.ts";
 
 /** A small seeded PRNG (mulberry32), so the folder is identical every time. */
 function prng(seed: number): () => number {

@@ -45,7 +45,7 @@ export interface TaskRun<Batch = unknown> {
   /**
    * Optional model insight saved as `artifacts/<key>.json` at the end of
    * training (gate activations, attention maps, positional-encoding tables,
-   * metric per evaluation length...). See `lib/experiment/results.ts`.
+   * metric per evaluation length...). See `lib/contract/results.ts`.
    */
   insights?(): Promise<Record<string, unknown>>;
   /** Frees data tensors the task holds (the runner disposes the model). */

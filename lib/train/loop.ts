@@ -18,7 +18,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { RunConfig } from "../contract/config.ts";
-import type { MetricsLine } from "../experiment/results.ts";
+import type { MetricsLine } from "../contract/results.ts";
 import type { TaskRun } from "../tasks/task.ts";
 import type { Adam } from "./adam.ts";
 import { noamRate } from "./noam.ts";
