@@ -19,7 +19,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { RunConfig } from "../contract/config.ts";
 import type { MetricsLine } from "../contract/results.ts";
-import type { TaskRun } from "../tasks/task.ts";
+import type { TaskRun } from "../contract/task_run.ts";
 import type { Adam } from "./adam.ts";
 import { noamRate } from "./noam.ts";
 
