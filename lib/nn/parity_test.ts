@@ -27,7 +27,7 @@ import {
   SublayerConnection,
   targetMask,
 } from "./mod.ts";
-import { LabelSmoothing } from "../train/label_smoothing.ts";
+import { LabelSmoothing } from "./label_smoothing.ts";
 import {
   assertClose,
   type Encoded,

@@ -10,7 +10,7 @@ import type { Rng } from "../util/rng.ts";
 import type { RunConfig } from "../contract/config.ts";
 import { type EncoderDecoder, makeModel } from "../nn/encoder_decoder.ts";
 import { paddingMask, targetMask } from "../nn/masks.ts";
-import { LabelSmoothing } from "../train/label_smoothing.ts";
+import { LabelSmoothing } from "../nn/label_smoothing.ts";
 import { greedyDecode } from "../train/greedy.ts";
 import { sequenceAccuracy } from "../metrics/classification.ts";
 import type { MetricInfo } from "./task.ts";

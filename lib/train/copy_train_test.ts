@@ -12,7 +12,7 @@ import { Rng } from "../util/rng.ts";
 import { type EncoderDecoder, makeModel, paddingMask, targetMask } from "../nn/mod.ts";
 import { Adam } from "./adam.ts";
 import { noamRate } from "./noam.ts";
-import { LabelSmoothing } from "./label_smoothing.ts";
+import { LabelSmoothing } from "../nn/label_smoothing.ts";
 import { greedyDecode } from "./greedy.ts";
 
 const V = 11, LEN = 10, START = 1;

@@ -18,7 +18,7 @@ import {
   loadFixture,
   tensor,
 } from "../../lib/nn/parity_test_support.ts";
-import { LabelSmoothing } from "../../lib/train/label_smoothing.ts";
+import { LabelSmoothing } from "../../lib/nn/label_smoothing.ts";
 import { GatedMultimodalUnit } from "../../lib/fusion/gmu.ts";
 
 if (!Deno.env.get("XDG_RUNTIME_DIR")) Deno.env.set("XDG_RUNTIME_DIR", Deno.makeTempDirSync());

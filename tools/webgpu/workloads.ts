@@ -29,7 +29,7 @@ import { Linear } from "../../lib/nn/linear.ts";
 import { GatedMultimodalUnit } from "../../lib/fusion/gmu.ts";
 import { Adam } from "../../lib/train/adam.ts";
 import { noamRate } from "../../lib/train/noam.ts";
-import { LabelSmoothing } from "../../lib/train/label_smoothing.ts";
+import { LabelSmoothing } from "../../lib/nn/label_smoothing.ts";
 import { binaryCrossEntropyWithLogits, crossEntropy } from "../../lib/nn/losses.ts";
 
 /** Sizes of the miniature Transformer. */
