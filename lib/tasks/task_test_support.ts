@@ -9,6 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../util/rng.ts";
 import { RunConfig } from "../contract/config.ts";
 import { Adam } from "../train/adam.ts";
+import { valueAndGrads } from "../train/grads.ts";
 import { noamRate } from "../train/noam.ts";
 import type { Task, TaskRun } from "./task.ts";
 
@@ -54,10 +55,8 @@ export async function trainEpochs(
       const rate = lr.schedule === "noam"
         ? noamRate(opt.step + 1, config.model.dModel, lr.factor, lr.warmup)
         : lr.value;
-      const { value, grads } = tf.variableGrads(() => run.loss(b), params.map(([, v]) => v));
-      const named: Record<string, tf.Tensor> = {};
-      for (const [name, v] of params) named[name] = grads[v.name];
-      opt.apply(named, rate);
+      const { value, grads } = valueAndGrads(params, () => run.loss(b));
+      opt.apply(grads, rate);
       sum += (await value.data())[0];
       n++;
       value.dispose();

@@ -22,6 +22,7 @@ import type { MetricsLine } from "../contract/results.ts";
 import type { TaskRun } from "../contract/task_run.ts";
 import type { Adam } from "./adam.ts";
 import { noamRate } from "./noam.ts";
+import { valueAndGrads } from "./grads.ts";
 
 /** Where training stands: what a checkpoint stores and a resume starts from. */
 export interface LoopPosition {
@@ -186,8 +187,7 @@ export async function trainLoop(opts: LoopOptions): Promise<LoopResult> {
   const t = config.train;
   const spe = task.stepsPerEpoch;
   const total = totalSteps(config, spe);
-  const vars = task.model.trainableParameters().map(([, v]) => v);
-  const names = new Map(task.model.trainableParameters().map(([n, v]) => [v.name, n]));
+  const params = task.model.trainableParameters();
   const t0 = performance.now();
   const elapsed = () => opts.start.trainSeconds + (performance.now() - t0) / 1000;
   let step = opts.start.step;
@@ -266,9 +266,7 @@ export async function trainLoop(opts: LoopOptions): Promise<LoopResult> {
       }
       const s0 = performance.now();
       const rate = learningRate(config, step + 1);
-      const { value, grads: byVarName } = tf.variableGrads(() => task.loss(batch), vars);
-      const grads: Record<string, tf.Tensor> = {};
-      for (const [vn, g] of Object.entries(byVarName)) grads[names.get(vn) ?? vn] = g;
+      const { value, grads } = valueAndGrads(params, () => task.loss(batch));
       unread.push({ step: step + 1, epoch, rate, value });
       if (!defer) {
         // Read now: a non-finite loss stops training before this step's update.

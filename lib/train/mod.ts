@@ -5,6 +5,7 @@
  * @module
  */
 export * from "./adam.ts";
+export * from "./grads.ts";
 export * from "./noam.ts";
 export * from "./greedy.ts";
 export * from "./checkpoint.ts";

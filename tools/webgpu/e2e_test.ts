@@ -25,6 +25,7 @@ import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../lib/engine/backend.ts";
 import { checkWebGPU, probeWebGPU } from "../../lib/engine/webgpu/backend.ts";
 import { Adam } from "../../lib/train/adam.ts";
+import { valueAndGrads } from "../../lib/train/grads.ts";
 import { learningRate } from "../../lib/train/loop.ts";
 import type { RunConfig } from "../../lib/contract/config.ts";
 import type { Metrics, Task } from "../../lib/tasks/task.ts";
@@ -85,11 +86,9 @@ async function runOn(
   run.model.train();
   for (const batch of run.batches(0)) {
     if (losses.length === steps) break;
-    const { value, grads } = tf.variableGrads(() => run.loss(batch), params.map(([, v]) => v));
+    const { value, grads } = valueAndGrads(params, () => run.loss(batch));
     losses.push((await value.data())[0]);
-    const named: Record<string, tf.Tensor> = {};
-    for (const [name, v] of params) named[name] = grads[v.name];
-    adam.apply(named, learningRate(config, losses.length));
+    adam.apply(grads, learningRate(config, losses.length));
     tf.dispose([value, ...Object.values(grads)]);
   }
   run.model.eval();

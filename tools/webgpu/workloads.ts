@@ -28,6 +28,7 @@ import { Embedding } from "../../lib/nn/embeddings.ts";
 import { Linear } from "../../lib/nn/linear.ts";
 import { GatedMultimodalUnit } from "../../lib/fusion/gmu.ts";
 import { Adam } from "../../lib/train/adam.ts";
+import { valueAndGrads } from "../../lib/train/grads.ts";
 import { noamRate } from "../../lib/train/noam.ts";
 import { LabelSmoothing } from "../../lib/nn/label_smoothing.ts";
 import { binaryCrossEntropyWithLogits, crossEntropy } from "../../lib/nn/losses.ts";
@@ -44,6 +45,19 @@ export interface TinyTransformerOptions {
   dropout?: number;
   positional?: PositionalKind;
   norm?: "pre" | "post";
+  /** Train on one batch every step (the loss must then fall: proof that updates land). */
+  fixedBatch?: boolean;
+}
+
+/** Options of {@link gmuSteps}. */
+export interface GmuStepsOptions {
+  /** Train on one batch every step (the loss must then fall: proof that updates land). */
+  fixedBatch?: boolean;
+}
+
+/** The generator of a step's batch: the run's own, or a fresh copy of one seed every step. */
+function batchRng(rng: Rng, seed: number, fixed: boolean | undefined): Rng {
+  return fixed ? new Rng(seed + 0x5eed) : rng;
 }
 
 /** Random token ids in [1, vocab) with a padded tail on odd rows (pad = 0). */
@@ -81,12 +95,12 @@ export async function transformerSteps(
   const losses: number[] = [];
   try {
     for (let s = 0; s < steps; s++) {
-      const src = tokens(rng, B, T, V);
+      const src = tokens(batchRng(rng, seed, o.fixedBatch), B, T, V);
       const tgtIn = src.slice([0, 0], [B, T - 1]);
       const tgtY = src.slice([0, 1], [B, T - 1]);
       const srcMask = paddingMask(src), tgtMask = targetMask(tgtIn);
       const nTokens = (await tf.notEqual(tgtY, 0).sum().data())[0];
-      const { value, grads } = tf.variableGrads(() => {
+      const { value, grads } = valueAndGrads(model, () => {
         const out = model.forward(src, tgtIn, srcMask, tgtMask);
         return tf.div(crit.apply(model.generator.apply(out), tgtY.reshape([-1])), nTokens);
       });
@@ -106,7 +120,11 @@ export async function transformerSteps(
  * embedded and mean-pooled over its non-padding positions; returns the loss
  * (sigmoid BCE over 3 labels + softmax CE of the first label) of each step.
  */
-export async function gmuSteps(steps: number, seed = 2): Promise<number[]> {
+export async function gmuSteps(
+  steps: number,
+  seed = 2,
+  o: GmuStepsOptions = {},
+): Promise<number[]> {
   const rng = new Rng(seed);
   const V = 13, B = 4, T = 5, d1 = 6, d2 = 4, hid = 8, C = 3;
   const emb1 = new Embedding(V, d1, rng), emb2 = new Embedding(V, d2, rng);
@@ -123,10 +141,11 @@ export async function gmuSteps(steps: number, seed = 2): Promise<number[]> {
   const losses: number[] = [];
   try {
     for (let s = 0; s < steps; s++) {
-      const a = tokens(rng, B, T, V), b = tokens(rng, B, T, V);
-      const y = tf.tensor2d(Array.from({ length: B * C }, () => rng.int(0, 2)), [B, C], "float32");
+      const r = batchRng(rng, seed, o.fixedBatch);
+      const a = tokens(r, B, T, V), b = tokens(r, B, T, V);
+      const y = tf.tensor2d(Array.from({ length: B * C }, () => r.int(0, 2)), [B, C], "float32");
       const label = tf.argMax(y, 1);
-      const { value, grads } = tf.variableGrads(() => {
+      const { value, grads } = valueAndGrads(params, () => {
         const { h } = gmu.apply([pool(a, emb1), pool(b, emb2)]);
         const logits = head.apply(h);
         return tf.add(binaryCrossEntropyWithLogits(logits, y), crossEntropy(logits, label));
@@ -255,16 +274,14 @@ export class BenchModel {
     for (let i = 0; i < ids.length; i++) ids[i] = this.#rng.int(0, V);
     const all = tf.tensor2d(ids, [B, T + 1], "int32");
     const x = all.slice([0, 0], [B, T]), y = all.slice([0, 1], [B, T]);
-    const { value, grads } = tf.variableGrads(() =>
+    const { value, grads } = valueAndGrads(this.params, () =>
       tf.tidy(() => {
         const h = this.encoder.apply(this.pos.apply(this.embed.apply(x)));
         // NLL of the generator's log-softmax, as one fused cross-entropy on its logits.
         const logits = this.generator.proj.apply(h).reshape([B * T, V]);
         return crossEntropy(logits, y.reshape([-1]));
-      }), this.params.map(([, v]) => v));
-    const named: Record<string, tf.Tensor> = {};
-    this.params.forEach(([n, v]) => (named[n] = grads[v.name]));
-    this.adam.apply(named, lr);
+      }));
+    this.adam.apply(grads, lr);
     tf.dispose([all, x, y, grads]);
     return value;
   }

@@ -74,6 +74,27 @@ Deno.test({
   },
 });
 
+/** Losses of 12 steps on one batch each, without dropout: Transformer, then GMU. */
+async function fixedBatchLosses(): Promise<[number[], number[]]> {
+  return [
+    await transformerSteps(12, 7, { fixedBatch: true, dropout: 0 }),
+    await gmuSteps(12, 8, { fixedBatch: true }),
+  ];
+}
+
+/** Asserts that training on one batch brought its loss down by a quarter at least. */
+function assertFalls(losses: number[], what: string): void {
+  const [first, last] = [losses[0], losses[losses.length - 1]];
+  assert.ok(last < 0.75 * first, `${what}: loss ${first} → ${last} did not fall: ${losses}`);
+}
+
+Deno.test("workloads learn on cpu: Transformer and GMU losses on one batch fall", async () => {
+  await selectBackend("cpu");
+  const [t, g] = await fixedBatchLosses();
+  assertFalls(t, "Transformer (cpu)");
+  assertFalls(g, "GMU (cpu)");
+});
+
 Deno.test({
   name: "webgpu training matches cpu: Transformer and GMU losses over 4 steps",
   ignore: noGpu,
@@ -97,5 +118,11 @@ Deno.test({
     }
     // Training moved the loss: the comparison is not between constants.
     assert.notEqual(cpuT[0], cpuT[3]);
+    // Adam's updates land on webgpu too (its in-place path): on one batch the loss falls.
+    await selectBackend("webgpu");
+    const [t, g] = await fixedBatchLosses();
+    await checkWebGPU();
+    assertFalls(t, "Transformer (webgpu)");
+    assertFalls(g, "GMU (webgpu)");
   },
 });
