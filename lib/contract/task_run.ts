@@ -26,7 +26,7 @@ export interface TaskRun<Batch = unknown> {
   batches(epoch: number): Iterable<Batch>;
   /**
    * The scalar loss on a batch, built from tensors made inside this call
-   * (the runner wraps it in `tf.variableGrads`, which tidies).
+   * (the runner wraps it in `valueAndGrads`, which tidies).
    */
   loss(batch: Batch): tf.Scalar;
   /** Number of items (tokens or examples) in a batch, for throughput. */

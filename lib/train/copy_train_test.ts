@@ -11,6 +11,7 @@ import { selectBackend } from "../engine/backend.ts";
 import { Rng } from "../util/rng.ts";
 import { type EncoderDecoder, makeModel, paddingMask, targetMask } from "../nn/mod.ts";
 import { Adam } from "./adam.ts";
+import { valueAndGrads } from "./grads.ts";
 import { noamRate } from "./noam.ts";
 import { LabelSmoothing } from "../nn/label_smoothing.ts";
 import { greedyDecode } from "./greedy.ts";
@@ -38,13 +39,11 @@ function trainStep(
     const tgt = all.slice([0, 0], [batch, LEN - 1]);
     const tgtY = all.slice([0, 1], [batch, LEN - 1]);
     const ntokens = batch * (LEN - 1);
-    const { value, grads } = tf.variableGrads(() => {
+    const { value, grads } = valueAndGrads(model, () => {
       const out = model.forward(src, tgt, paddingMask(src), targetMask(tgt));
       return tf.div(crit.apply(model.generator.apply(out), tgtY), ntokens) as tf.Scalar;
-    }, model.trainableParameters().map(([, v]) => v));
-    const byName: Record<string, tf.Tensor> = {};
-    for (const [n, v] of model.trainableParameters()) byName[n] = grads[v.name];
-    opt.apply(byName, lr);
+    });
+    opt.apply(grads, lr);
     return value.dataSync()[0];
   });
 }

@@ -1,5 +1,5 @@
 /**
- * The training loop: for each batch, `tf.variableGrads` of the task's loss,
+ * The training loop: for each batch, `valueAndGrads` of the task's loss,
  * optional clipping of the global gradient norm, one Adam step at the
  * scheduled learning rate; evaluation every `evalEvery` epochs, a checkpoint
  * every `checkpointEvery` epochs, and a final evaluation on val and test.
