@@ -7,11 +7,8 @@
  */
 import { z } from "zod";
 import { BACKENDS } from "../engine/backend.ts";
-
-/** Positional encodings a model can use. */
-export const POSITIONAL = ["sinusoid", "learned", "none", "rope", "alibi"] as const;
-/** Fusions a multimodal model can use. */
-export const FUSIONS = ["gmu", "concat", "sum", "late"] as const;
+import { POSITIONAL_KINDS } from "../nn/positional.ts";
+import { FUSION_KINDS } from "../fusion/classifier.ts";
 
 /** Model hyper-parameters (Transformer parts and fusion). */
 export const ModelConfig = z.strictObject({
@@ -24,13 +21,13 @@ export const ModelConfig = z.strictObject({
   /** Number of attention heads, h (must divide d_model). */
   heads: z.int().min(1).default(4),
   dropout: z.number().min(0).max(1).default(0.1),
-  positional: z.enum(POSITIONAL).default("sinusoid"),
+  positional: z.enum(POSITIONAL_KINDS).default("sinusoid"),
   /** Longest position a learned table holds; positions past it are an error. */
   maxLen: z.int().min(1).default(256),
   /** "pre": x + sublayer(norm(x)) as the Annotated Transformer; "post": norm(x + sublayer(x)) as the paper. */
   norm: z.enum(["pre", "post"]).default("pre"),
   /** Fusion for multimodal tasks. */
-  fusion: z.enum(FUSIONS).default("gmu"),
+  fusion: z.enum(FUSION_KINDS).default("gmu"),
   /** Width of the fused representation (and of each modality's projection). */
   fusionDim: z.int().min(1).default(32),
 });

@@ -15,6 +15,7 @@ import type { BackendName } from "../engine/backend.ts";
 import type { Task } from "../tasks/task.ts";
 import { didYouMean } from "../tasks/registry.ts";
 import { ModelConfig, RunConfig, TrainConfig } from "../contract/config.ts";
+import { headSplitProblem } from "../nn/attention.ts";
 import {
   axisPaths,
   expandVariants,
@@ -631,7 +632,8 @@ function variantProblems(
       expected,
       got: getPath(resolved, path),
     });
-  if (m.dModel % m.heads !== 0) {
+  const split = headSplitProblem(m.dModel, m.heads, m.positional);
+  if (split?.rule === "divide") {
     const p = preferAxis(variant, ["model.heads", "model.dModel"]);
     push(
       p,
@@ -639,7 +641,7 @@ function variantProblems(
         ? `expected a divisor of model.dModel = ${m.dModel} (heads split d_model evenly)`
         : `expected a multiple of model.heads = ${m.heads} (heads split d_model evenly)`,
     );
-  } else if (m.positional === "rope" && (m.dModel / m.heads) % 2 !== 0) {
+  } else if (split?.rule === "rope-even") {
     const p = preferAxis(variant, ["model.positional", "model.heads", "model.dModel"]);
     push(p, `rope needs an even head width, but d_model / heads = ${m.dModel / m.heads}`);
   }

@@ -14,6 +14,7 @@ import { LabelSmoothing } from "../nn/label_smoothing.ts";
 import { greedyDecode } from "../train/greedy.ts";
 import { sequenceAccuracy } from "../metrics/classification.ts";
 import type { MetricInfo } from "./task.ts";
+import { transformerOptions } from "../models/transformer_options.ts";
 
 /**
  * A batch of source and target ids, row-major and padded with 0.
@@ -200,17 +201,7 @@ export function modelFromConfig(
   tgtVocab: number,
   rng: Rng,
 ): EncoderDecoder {
-  const m = config.model;
-  return makeModel(srcVocab, tgtVocab, {
-    N: m.layers,
-    dModel: m.dModel,
-    dFF: m.dFF,
-    h: m.heads,
-    dropout: m.dropout,
-    positional: m.positional,
-    maxLen: m.maxLen,
-    norm: m.norm,
-  }, rng);
+  return makeModel(srcVocab, tgtVocab, transformerOptions(config.model), rng);
 }
 
 /**
