@@ -1,5 +1,6 @@
 // fuselab as a library: the Annotated Transformer's copy task, trained by hand.
-// Run: deno run -A examples/library.ts [checkpoint path]
+// Run: deno run --allow-read --allow-write --allow-env --allow-ffi --allow-sys \
+//        examples/library.ts [checkpoint path]
 import * as tf from "@tensorflow/tfjs";
 import {
   Adam,

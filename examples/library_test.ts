@@ -14,7 +14,11 @@ const MARK = "<!-- examples/library.ts -->";
 /** Runs a script with the project's config; returns exit code, stdout and stderr. */
 async function run(script: string, ...args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--config", `${ROOT}deno.json`, script, ...args],
+    args: [
+      "run",
+      ...["--allow-read", "--allow-write", "--allow-env", "--allow-ffi", "--allow-sys"],
+      ...["--config", `${ROOT}deno.json`, script, ...args],
+    ],
     stdout: "piped",
     stderr: "piped",
   }).output();
