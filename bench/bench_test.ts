@@ -9,7 +9,7 @@ import { BENCH_SHAPE, type BenchShape, makeTrainer } from "./model.ts";
 import { TorchWorker } from "./torch_worker.ts";
 import * as tf from "@tensorflow/tfjs";
 import { productFlops, productKey, stepProducts, timeProducts } from "./floor.ts";
-import { loadOpenBlas } from "../lib/engine/accel/openblas.ts";
+import { loadOpenBlas } from "../lib/engine/blas/openblas.ts";
 
 const TINY: BenchShape = {
   ...BENCH_SHAPE,

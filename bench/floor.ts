@@ -9,9 +9,9 @@
  *
  * @module
  */
-import type { OpenBlas } from "../lib/engine/accel/openblas.ts";
-import { CBLAS } from "../lib/engine/accel/openblas.ts";
-import { nativeAddress } from "../lib/engine/accel/heap.ts";
+import type { OpenBlas } from "../lib/engine/blas/openblas.ts";
+import { CBLAS } from "../lib/engine/blas/openblas.ts";
+import { nativeAddress } from "../lib/engine/blas/heap.ts";
 import type { BenchShape } from "./model.ts";
 
 /** One kind of product in a step: `count` calls of op(A)[m, k] · op(B)[k, n]. */

@@ -14,11 +14,11 @@
 import * as tf from "@tensorflow/tfjs";
 import process from "node:process";
 import { selectBackend } from "../lib/engine/backend.ts";
-import { installBlasKernels, uninstallBlasKernels } from "../lib/engine/accel/mod.ts";
+import { installBlasKernels, uninstallBlasKernels } from "../lib/engine/blas/mod.ts";
 import { BENCH_SHAPE, type BenchShape, makeTrainer } from "./model.ts";
 import { TorchWorker } from "./torch_worker.ts";
 import { productFlops, productKey, stepProducts, timeProducts } from "./floor.ts";
-import { loadOpenBlas } from "../lib/engine/accel/openblas.ts";
+import { loadOpenBlas } from "../lib/engine/blas/openblas.ts";
 
 const USAGE = `usage: deno task bench [options]
   --quick             blas only, 5 measured steps, no scaling tables

@@ -8,7 +8,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { Rng } from "../lib/engine/rng.ts";
+import { Rng } from "../lib/util/rng.ts";
 import {
   Embeddings,
   Encoder,
@@ -20,7 +20,8 @@ import {
   PositionwiseFeedForward,
 } from "../lib/nn/mod.ts";
 import { Adam } from "../lib/train/adam.ts";
-import { crossEntropy } from "../lib/train/losses.ts";
+import { valueAndGrads } from "../lib/train/grads.ts";
+import { crossEntropy } from "../lib/nn/losses.ts";
 
 /** The shape of a bench model and its batches. */
 export interface BenchShape {
@@ -105,15 +106,11 @@ export function makeTrainer(
   const ids = tf.tensor2d(tok, [shape.batch, shape.seq], "int32");
   const targets = tf.tensor2d(tgt, [shape.batch, shape.seq], "int32");
   const mask = tf.ones([shape.batch, 1, shape.seq]);
-  const vars = params.map(([, v]) => v);
-  const names = new Map(params.map(([n, v]) => [v.name, n]));
   return {
     model,
     step() {
-      const { value, grads } = tf.variableGrads(() => model.loss(ids, targets, mask), vars);
-      const named: Record<string, tf.Tensor> = {};
-      for (const [k, g] of Object.entries(grads)) named[names.get(k)!] = g;
-      adam.apply(named, 1e-4);
+      const { value, grads } = valueAndGrads(params, () => model.loss(ids, targets, mask));
+      adam.apply(grads, 1e-4);
       const loss = value.dataSync()[0];
       tf.dispose([value, ...Object.values(grads)]);
       return loss;

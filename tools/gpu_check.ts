@@ -24,9 +24,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { BackendUnavailableError, describeBackend, selectBackend } from "../lib/engine/backend.ts";
-import { checkWebGPU, probeWebGPU, webgpuStats } from "../lib/engine/webgpu.ts";
-import { distinctCalls, recordKernels, sweepKernels } from "../lib/engine/webgpu_sweep.ts";
-import { dispatchCounters } from "../lib/engine/webgpu_dispatch.ts";
+import { checkWebGPU, probeWebGPU, webgpuStats } from "../lib/engine/webgpu/backend.ts";
+import { distinctCalls, recordKernels, sweepKernels } from "./webgpu/sweep.ts";
+import { dispatchCounters } from "../lib/engine/webgpu/dispatch.ts";
 import { changedSwitches } from "../lib/engine/switches.ts";
 import {
   BENCH_DEFAULTS,
@@ -35,7 +35,7 @@ import {
   gmuSteps,
   sweepWorkloads,
   transformerSteps,
-} from "../lib/engine/webgpu_workloads.ts";
+} from "./webgpu/workloads.ts";
 
 interface Args {
   quick: boolean;

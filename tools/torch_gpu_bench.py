@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch twin of fuselab's GPU bench model (lib/engine/webgpu_workloads.ts BenchModel).
+"""PyTorch twin of fuselab's GPU bench model (tools/webgpu/workloads.ts BenchModel).
 
 Token embeddings scaled by sqrt(d_model), sinusoidal positions, a pre-norm
 Transformer encoder (the Annotated Transformer's LayerNorm, attention and

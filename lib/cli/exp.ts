@@ -14,10 +14,10 @@ import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { type BackendName, BACKENDS, BackendUnavailableError } from "../engine/backend.ts";
 import type { LoopProgress } from "../train/loop.ts";
-import { DamagedFileError, exists } from "../experiment/atomic.ts";
+import { DamagedFileError, exists } from "../util/atomic.ts";
 import type { LaunchContext, LauncherModule } from "../experiment/launch.ts";
 import { formatValue, type PlannedRun } from "../experiment/plan.ts";
-import type { RunState, StatusRecord } from "../experiment/results.ts";
+import type { RunState, StatusRecord } from "../contract/results.ts";
 import { executeRun, isLive, RunBusyError, runDir } from "../experiment/run.ts";
 import {
   decide,

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Rng } from "../engine/rng.ts";
+import type { Rng } from "../util/rng.ts";
 
 /** A padded batch of sequences, row-major `[rows, width]`. */
 export interface PaddedBatch {

@@ -5,7 +5,7 @@ import { wordTokenize } from "./tokenizer.ts";
 import { BpeTokenizer, learnBpe } from "./bpe.ts";
 import { Vocab } from "./vocab.ts";
 import { lengthBuckets, padSequences } from "./batching.ts";
-import { Rng } from "../engine/rng.ts";
+import { Rng } from "../util/rng.ts";
 
 /** A .npy file as numpy writes it: magic, version, header length, dict header, data. */
 function npy(major: number, header: string, data: Uint8Array): Uint8Array {

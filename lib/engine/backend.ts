@@ -9,7 +9,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { registerWasmKernels } from "./wasm_kernels.ts";
+import { registerWasmKernels } from "./blas/wasm_kernels.ts";
 
 /** Backends a user can ask for. */
 export const BACKENDS = [
@@ -105,7 +105,7 @@ async function tryTfjsNode(gpu: boolean): Promise<Attempt> {
 
 async function tryWebGPU(auto = false): Promise<Attempt> {
   try {
-    const { initWebGPU } = await import("./webgpu.ts");
+    const { initWebGPU } = await import("./webgpu/backend.ts");
     // For auto, a software adapter is reported without starting the backend.
     return await initWebGPU({ allowSoftware: !auto });
   } catch (e) {
@@ -137,7 +137,7 @@ async function tryBlas(): Promise<Attempt> {
   const w = await tryWasm();
   if (!w.ok) return w;
   try {
-    const { installBlasKernels } = await import("./accel/mod.ts");
+    const { installBlasKernels } = await import("./blas/mod.ts");
     const r = await installBlasKernels();
     return r.ok
       ? { ok: true, why: r.why, details: { ...w.details, ...r.details } }

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { main } from "../cli/exp.ts";
 import { loadCheckpoint } from "../train/checkpoint.ts";
 import { isLocked } from "./lock.ts";
-import type { StatusRecord } from "./results.ts";
+import type { StatusRecord } from "../contract/results.ts";
 import { WORKER_PERMISSIONS } from "./sweep.ts";
 import { loadExperiment } from "./loader.ts";
 

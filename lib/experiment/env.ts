@@ -9,7 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import os from "node:os";
 import type { BackendInfo } from "../engine/backend.ts";
 import { changedSwitches } from "../engine/switches.ts";
-import type { EnvRecord } from "./results.ts";
+import type { EnvRecord } from "../contract/results.ts";
 
 let codeVersion: Promise<string> | undefined;
 

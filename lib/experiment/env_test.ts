@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { fuselabSettings, slurmJob } from "./env.ts";
-import { defaultThreads } from "../engine/accel/mod.ts";
-import { setMatMulTN } from "../engine/webgpu_matmul.ts";
+import { defaultThreads } from "../engine/blas/mod.ts";
+import { setMatMulTN } from "../engine/webgpu/matmul.ts";
 
 Deno.test("fuselabSettings: FUSELAB_* variables (not the code version) and switches off their defaults, sorted", () => {
   Deno.env.set("FUSELAB_TEST_SETTING", "7");

@@ -11,7 +11,7 @@
  * @module
  */
 import type { Experiment } from "./schema.ts";
-import type { Manifest, ManifestRun, RunState } from "./results.ts";
+import type { Manifest, ManifestRun, RunState } from "../contract/results.ts";
 
 /** One planned run as a launcher sees it. */
 export interface LaunchRun extends ManifestRun {

@@ -4,8 +4,8 @@
  *
  * @module
  */
-export * from "./config.ts";
-export * from "./results.ts";
+export * from "../contract/config.ts";
+export * from "../contract/results.ts";
 export * from "./schema.ts";
 export type { ExperimentSource, Position, Segment } from "./source.ts";
 export { ExperimentError, parseMetricName } from "./validate.ts";
@@ -35,6 +35,6 @@ export { buildReports, runSweep, type SweepOptions, type SweepSummary } from "./
 export type { LaunchContext, LauncherModule, LaunchRun } from "./launch.ts";
 export { envRecord, getCodeVersion } from "./env.ts";
 export { isLocked, LOCK_FILE, RunLock } from "./lock.ts";
-export { DamagedFileError, exists, writeFileAtomic, writeJsonAtomic } from "./atomic.ts";
+export { DamagedFileError, exists, writeFileAtomic, writeJsonAtomic } from "../util/atomic.ts";
 export { ProgressDisplay } from "./progress.ts";
 export { experimentJsonSchema } from "./json_schema.ts";

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { type RunConfig } from "./config.ts";
-import type { Manifest, ManifestRun } from "./results.ts";
+import { type RunConfig } from "../contract/config.ts";
+import type { Manifest, ManifestRun } from "../contract/results.ts";
 import type { Experiment } from "./schema.ts";
 
 /** Axes that vary together: one or more config paths and their rows of values. */

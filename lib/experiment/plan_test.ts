@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { canonicalJson, expandVariants, runIdOf } from "./plan.ts";
-import { RunConfig } from "./config.ts";
+import { RunConfig } from "../contract/config.ts";
 import { Experiment } from "./schema.ts";
 import { loadExperiment } from "./loader.ts";
 import { ExperimentError } from "./validate.ts";

@@ -6,13 +6,13 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { main } from "../cli/exp.ts";
-import { Rng } from "../engine/rng.ts";
+import { Rng } from "../util/rng.ts";
 import type { EncoderDecoder } from "../nn/encoder_decoder.ts";
 import { paddingMask } from "../nn/masks.ts";
 import { getTask } from "../tasks/registry.ts";
 import { loadCheckpoint, restoreCheckpoint } from "../train/checkpoint.ts";
 import { greedyDecode } from "../train/greedy.ts";
-import type { StatusRecord } from "./results.ts";
+import type { StatusRecord } from "../contract/results.ts";
 import { loadExperiment } from "./loader.ts";
 
 /** Slow tests run in CI (`.ci/run` sets FUSELAB_FULL_TESTS=1), not in the default suite. */

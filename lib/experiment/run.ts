@@ -9,7 +9,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { basename, join } from "node:path";
 import { selectBackend } from "../engine/backend.ts";
-import { Rng } from "../engine/rng.ts";
+import { Rng } from "../util/rng.ts";
 import { Module } from "../nn/module.ts";
 import type { Task, TaskRun } from "../tasks/task.ts";
 import { Adam } from "../train/adam.ts";
@@ -22,11 +22,11 @@ import {
   sweepTempFiles,
   truncateLines,
   writeJsonAtomic,
-} from "./atomic.ts";
+} from "../util/atomic.ts";
 import { envRecord } from "./env.ts";
 import { isLocked, LOCK_FILE, RunLock } from "./lock.ts";
 import type { PlannedRun } from "./plan.ts";
-import type { MetricsLine, RunRecord, StatusRecord } from "./results.ts";
+import type { MetricsLine, RunRecord, StatusRecord } from "../contract/results.ts";
 
 /** Files of a run folder. */
 export const RUN_FILES = {

@@ -3,8 +3,8 @@ import * as tf from "@tensorflow/tfjs";
 import { main } from "../cli/exp.ts";
 import { loadCheckpoint } from "../train/checkpoint.ts";
 import { clipGlobalNorm, clipGlobalNormOnDevice, setDeferredLossReads } from "../train/loop.ts";
-import { appendLines, countLines, truncateLines } from "./atomic.ts";
-import type { StatusRecord } from "./results.ts";
+import { appendLines, countLines, truncateLines } from "../util/atomic.ts";
+import type { StatusRecord } from "../contract/results.ts";
 import { WORKER_PERMISSIONS } from "./sweep.ts";
 import { loadExperiment } from "./loader.ts";
 

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { main } from "../cli/exp.ts";
-import { probeWebGPU } from "../engine/webgpu.ts";
+import { probeWebGPU } from "../engine/webgpu/backend.ts";
 import { loadExperiment } from "./loader.ts";
 
 if (!Deno.env.get("XDG_RUNTIME_DIR")) Deno.env.set("XDG_RUNTIME_DIR", Deno.makeTempDirSync());

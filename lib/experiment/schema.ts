@@ -11,8 +11,8 @@
  */
 import { z } from "zod";
 import { BACKENDS } from "../engine/backend.ts";
-import { ModelConfig, TaskConfig, TrainConfig } from "./config.ts";
-import { CORRECTIONS } from "./results.ts";
+import { ModelConfig, TaskConfig, TrainConfig } from "../contract/config.ts";
+import { CORRECTIONS } from "../contract/results.ts";
 
 /** Allowed experiment names: they become folder names. */
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;

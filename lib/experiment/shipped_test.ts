@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { main } from "../cli/exp.ts";
-import { exists } from "./atomic.ts";
+import { exists } from "../util/atomic.ts";
 import { experimentJsonSchema, SCHEMA_PATH } from "./json_schema.ts";
 
 const ROOT = new URL("../../experiments/", import.meta.url).pathname;
@@ -80,4 +80,48 @@ Deno.test("experiments/schema.json is generated from the current schema", async 
   delete current.properties.task;
   delete fresh.properties.task;
   assert.deepEqual(current, fresh, `experiments/schema.json is stale: ${fix}`);
+});
+
+// Run ids are hashes of resolved configs; a refactor that changes one orphans every result
+// computed under it. The fixture was computed on the code before the layering redesign.
+const RUN_IDS = new URL("../../tests/fixtures/run_ids.json", import.meta.url).pathname;
+const UPDATE = "FUSELAB_PIN_RUN_IDS";
+
+/** Each shipped experiment file (relative to the repository) → its run ids in plan order. */
+async function shippedRunIds(): Promise<Record<string, string[]>> {
+  const { loadExperiment } = await import("./loader.ts");
+  const out: Record<string, string[]> = {};
+  for (const file of await shippedFiles()) {
+    const { plan } = await loadExperiment(file, { resultsRoot: "/nonexistent/fuselab-results" });
+    out[file.slice(ROOT.length - "experiments/".length)] = plan.runs.map((r) => r.id);
+  }
+  return out;
+}
+
+Deno.test("shipped experiments: run ids are those pinned in tests/fixtures/run_ids.json", async () => {
+  const ids = await shippedRunIds();
+  let pinned: Record<string, string[]> = {};
+  try {
+    pinned = JSON.parse(await Deno.readTextFile(RUN_IDS));
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  const missing = Object.keys(ids).filter((f) => !(f in pinned));
+  if (missing.length && Deno.env.get(UPDATE) === "1") {
+    // Adds new experiments only: an id already pinned is never rewritten.
+    for (const f of missing) pinned[f] = ids[f];
+    const sorted = Object.fromEntries(Object.entries(pinned).sort(([a], [b]) => a < b ? -1 : 1));
+    await Deno.writeTextFile(RUN_IDS, JSON.stringify(sorted, null, 2) + "\n");
+  } else {
+    assert.deepEqual(
+      missing,
+      [],
+      `${RUN_IDS}: no pinned run ids for ${missing.join(", ")}; pin them with ` +
+        `${UPDATE}=1 deno task test lib/experiment/shipped_test.ts`,
+    );
+  }
+  for (const [file, want] of Object.entries(pinned)) {
+    if (!(file in ids)) continue; // a removed experiment has no runs to orphan
+    assert.deepEqual(ids[file], want, `${file}: run ids changed (${RUN_IDS})`);
+  }
 });

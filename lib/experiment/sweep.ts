@@ -14,11 +14,11 @@
 import { resolve } from "node:path";
 import { describeBackend, selectBackend } from "../engine/backend.ts";
 import type { LoopProgress } from "../train/loop.ts";
-import { DamagedFileError, exists, writeJsonAtomic } from "./atomic.ts";
+import { DamagedFileError, exists, writeJsonAtomic } from "../util/atomic.ts";
 import { getCodeVersion } from "./env.ts";
 import type { PlannedRun } from "./plan.ts";
 import { ProgressDisplay } from "./progress.ts";
-import type { Manifest, StatusRecord } from "./results.ts";
+import type { Manifest, StatusRecord } from "../contract/results.ts";
 import { RunLock } from "./lock.ts";
 import { clearRun, executeRun, isLive, readStatus, RunBusyError, runDir } from "./run.ts";
 import type { LoadedExperiment } from "./loader.ts";

@@ -16,7 +16,8 @@ import type { z } from "zod";
 import type { BackendName } from "../engine/backend.ts";
 import type { Task } from "../tasks/task.ts";
 import { didYouMean } from "../tasks/registry.ts";
-import { ModelConfig, RunConfig, TrainConfig } from "./config.ts";
+import { ModelConfig, RunConfig, TrainConfig } from "../contract/config.ts";
+import { headSplitProblem } from "../nn/attention.ts";
 import {
   axisPaths,
   canonicalJson,
@@ -746,9 +747,10 @@ function variantProblems(
     });
   };
   const involves = (...paths: string[]) => paths.some((p) => touches(repaired, p));
+  const split = headSplitProblem(m.dModel, m.heads, m.positional);
   if (involves("model.heads", "model.dModel")) {
     // a repaired size says nothing about the sizes written
-  } else if (m.dModel % m.heads !== 0) {
+  } else if (split?.rule === "divide") {
     const p = preferAxis(variant, ["model.heads", "model.dModel"]);
     push(
       p,
@@ -756,9 +758,7 @@ function variantProblems(
         ? `expected a divisor of model.dModel = ${m.dModel} (heads split d_model evenly)`
         : `expected a multiple of model.heads = ${m.heads} (heads split d_model evenly)`,
     );
-  } else if (
-    m.positional === "rope" && (m.dModel / m.heads) % 2 !== 0 && !involves("model.positional")
-  ) {
+  } else if (split?.rule === "rope-even" && !involves("model.positional")) {
     const p = preferAxis(variant, ["model.positional", "model.heads", "model.dModel"]);
     push(p, `rope needs an even head width, but d_model / heads = ${m.dModel / m.heads}`);
   }

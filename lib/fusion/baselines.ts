@@ -9,11 +9,11 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Rng } from "../engine/rng.ts";
+import type { Rng } from "../util/rng.ts";
 import { Module } from "../nn/module.ts";
 import { ModuleList } from "../nn/module_list.ts";
 import { Linear } from "../nn/linear.ts";
-import { binaryCrossEntropyWithLogits, crossEntropy } from "../train/losses.ts";
+import { binaryCrossEntropyWithLogits, crossEntropy } from "../nn/losses.ts";
 import { checkInputs, type Fusion, type FusionOutput } from "./fusion.ts";
 
 /** Concatenation then one tanh layer: parameter `proj` (Σd → hiddenDim). */

@@ -10,15 +10,20 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Rng } from "../engine/rng.ts";
+import type { Rng } from "../util/rng.ts";
 import { Module } from "../nn/module.ts";
 import { ClassificationHead } from "../nn/mlp.ts";
 import type { Fusion } from "./fusion.ts";
 import { GatedMultimodalUnit } from "./gmu.ts";
 import { ConcatFusion, LateFusion, SumFusion } from "./baselines.ts";
 
+/**
+ * Fusions a multimodal model can use: the one list that the config schema
+ * (`model.fusion`) and {@link makeFusion} both read.
+ */
+export const FUSION_KINDS = ["gmu", "concat", "sum", "late"] as const;
 /** Fusions selectable by name (as `model.fusion` in a config). */
-export type FusionKind = "gmu" | "concat" | "sum" | "late";
+export type FusionKind = typeof FUSION_KINDS[number];
 
 /** Options of {@link makeFusion}. */
 export interface MakeFusionOptions {

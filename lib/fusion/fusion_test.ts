@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { selectBackend } from "../engine/backend.ts";
-import { Rng } from "../engine/rng.ts";
+import { Rng } from "../util/rng.ts";
 import {
   ConcatFusion,
   FusionClassifier,
@@ -16,7 +16,7 @@ import {
   meanGates,
   SumFusion,
 } from "./mod.ts";
-import { crossEntropy } from "../train/losses.ts";
+import { crossEntropy } from "../nn/losses.ts";
 
 const close = (a: ArrayLike<number>, b: ArrayLike<number>, what: string, tol = 1e-5) => {
   assert.equal(a.length, b.length, what);

@@ -6,8 +6,8 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { selectBackend } from "../engine/backend.ts";
-import { Rng } from "../engine/rng.ts";
-import { assertClose, type Encoded, loadFixture, tensor } from "../nn/parity_util.ts";
+import { Rng } from "../util/rng.ts";
+import { assertClose, type Encoded, loadFixture, tensor } from "../nn/parity_test_support.ts";
 import { GatedMultimodalUnit } from "./gmu.ts";
 
 // deno-lint-ignore no-explicit-any

@@ -15,7 +15,7 @@
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LaunchContext } from "../experiment/launch.ts";
-import type { ManifestRun } from "../experiment/results.ts";
+import type { ManifestRun } from "../contract/results.ts";
 import { parseSlurmArgs, SLURM_HELP, type SlurmOptions } from "./slurm_args.ts";
 import {
   arrayScript,
@@ -35,7 +35,7 @@ import {
   runCommand,
   type TaskInfo,
 } from "./slurm_query.ts";
-import { exists, writeFileAtomic } from "../experiment/atomic.ts";
+import { exists, writeFileAtomic } from "../util/atomic.ts";
 import {
   latestTaskOf,
   readSlurmRecord,

@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { slurmMissing, startCluster, type TestCluster } from "../../tools/slurm/cluster.ts";
-import type { Manifest, MetricsLine, StatusRecord } from "../experiment/results.ts";
+import type { Manifest, MetricsLine, StatusRecord } from "../contract/results.ts";
 import { loadExperiment } from "../experiment/loader.ts";
 import { collectSlurmStatus, PROJECT_ROOT } from "./slurm.ts";
 import { LIVE_STATES, queryArray, queryJob } from "./slurm_query.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 import { join } from "node:path";
-import { writeJsonAtomic } from "../experiment/atomic.ts";
+import { writeJsonAtomic } from "../util/atomic.ts";
 
 /** One `--launcher slurm` submission: a job array and the report job after it. */
 export interface SlurmSubmission {

@@ -16,7 +16,7 @@
  * @module
  */
 import { join } from "node:path";
-import type { ManifestRun, RunState, StatusRecord } from "../experiment/results.ts";
+import type { ManifestRun, RunState, StatusRecord } from "../contract/results.ts";
 import { LIVE_STATES, type TaskInfo } from "./slurm_query.ts";
 import type { SlurmSubmission } from "./slurm_record.ts";
 

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { Manifest } from "../experiment/results.ts";
+import type { Manifest } from "../contract/results.ts";
 import { parseSlurmArgs } from "./slurm_args.ts";
 import { arrayScript, arraySpec, parseJobId, reportScript } from "./sbatch.ts";
 import {

@@ -4,3 +4,4 @@
  * @module
  */
 export * from "./multimodal.ts";
+export * from "./transformer_options.ts";

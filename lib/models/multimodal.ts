@@ -14,8 +14,9 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Rng } from "../engine/rng.ts";
-import type { ModelConfig } from "../experiment/config.ts";
+import type { Rng } from "../util/rng.ts";
+import type { ModelConfig } from "../contract/config.ts";
+import { transformerOptions } from "./transformer_options.ts";
 import { Module } from "../nn/module.ts";
 import { ModuleList } from "../nn/module_list.ts";
 import { MLPEncoder } from "../nn/mlp.ts";
@@ -92,17 +93,7 @@ export class MultimodalClassifier extends Module {
       }
     }
     const seq = (o: { vocab?: number; features?: number }) =>
-      new SequenceEncoder({
-        ...o,
-        N: model.layers,
-        dModel: model.dModel,
-        dFF: model.dFF,
-        h: model.heads,
-        dropout: model.dropout,
-        positional: model.positional,
-        maxLen: model.maxLen,
-        norm: model.norm,
-      }, rng);
+      new SequenceEncoder({ ...o, ...transformerOptions(model) }, rng);
     const encoders = modalities.map((m) =>
       m.kind === "vector"
         ? new MLPEncoder([m.dim, ...(opts.mlpHidden ?? []), model.fusionDim], model.dropout, rng)

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../engine/backend.ts";
-import { Rng } from "../engine/rng.ts";
-import { ModelConfig } from "../experiment/config.ts";
+import { Rng } from "../util/rng.ts";
+import { ModelConfig } from "../contract/config.ts";
 import { framesMask, type MultimodalBatch, MultimodalClassifier } from "./multimodal.ts";
 
 await selectBackend("wasm");

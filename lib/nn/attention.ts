@@ -15,7 +15,7 @@
  *
  * On the webgpu backend, {@link MultiHeadedAttention} runs the attention of
  * all heads as one fused program forward and four backward
- * (`lib/engine/webgpu_attention.ts`) where nothing else acts inside it (no
+ * (`lib/engine/webgpu/attention.ts`) where nothing else acts inside it (no
  * RoPE or ALiBi, no dropout while training, no recorded probabilities);
  * `FUSELAB_WEBGPU_FUSED_ATTENTION=0` or {@link setFusedAttention}(false)
  * keeps the tensor formula.
@@ -23,12 +23,12 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Rng } from "../engine/rng.ts";
+import type { Rng } from "../util/rng.ts";
 import { Module } from "./module.ts";
 import { ModuleList } from "./module_list.ts";
 import { Linear } from "./linear.ts";
 import { dropout as applyDropout } from "./dropout.ts";
-import { fusedAttentionFits, fusedAttentionWebGPU } from "../engine/webgpu_attention.ts";
+import { fusedAttentionFits, fusedAttentionWebGPU } from "../engine/webgpu/attention.ts";
 import { envSwitch } from "../engine/switches.ts";
 
 const fusedAttention = envSwitch("FUSELAB_WEBGPU_FUSED_ATTENTION", true);
@@ -126,6 +126,41 @@ export function alibiBias(h: number, tq: number, tk: number): tf.Tensor3D {
     }
   }
   return tf.tensor3d(data, [h, tq, tk]);
+}
+
+/** A head split that cannot be built: which rule it breaks, and a message naming the fix. */
+export interface HeadSplitProblem {
+  /** `divide`: h must divide d_model; `rope-even`: RoPE rotates pairs, so d_k must be even. */
+  rule: "divide" | "rope-even";
+  message: string;
+}
+
+/**
+ * Whether d_model splits into h heads of width d_k = d_model / h, and (for
+ * RoPE, which rotates pairs of a head's features) whether d_k is even: the
+ * rule that {@link MultiHeadedAttention} enforces and experiment validation
+ * reports before anything trains. `undefined` when the split is fine.
+ */
+export function headSplitProblem(
+  dModel: number,
+  h: number,
+  positional?: string,
+): HeadSplitProblem | undefined {
+  if (!Number.isInteger(h) || h < 1 || dModel % h !== 0) {
+    return {
+      rule: "divide",
+      message: `d_model ${dModel} is not divisible by h = ${h}: choose heads that divide d_model`,
+    };
+  }
+  if (positional === "rope" && (dModel / h) % 2 !== 0) {
+    return {
+      rule: "rope-even",
+      message:
+        `RoPE needs an even width per head, but d_model ${dModel} / h ${h} = ${dModel / h}: ` +
+        `choose d_model and heads with an even quotient`,
+    };
+  }
+  return undefined;
 }
 
 /** cos and sin tables [T, d] for RoPE with the rotate-half pairing. */
@@ -235,20 +270,11 @@ export class MultiHeadedAttention extends Module {
     opts: MultiHeadedAttentionOptions = {},
   ) {
     super();
-    if (!Number.isInteger(h) || h < 1 || dModel % h !== 0) {
-      throw new Error(
-        `d_model ${dModel} is not divisible by h = ${h}: choose heads that divide d_model`,
-      );
-    }
-    this.dK = dModel / h;
     this.positional = opts.positional ?? "none";
+    const problem = headSplitProblem(dModel, h, this.positional);
+    if (problem) throw new Error(problem.message);
+    this.dK = dModel / h;
     this.#ropeBase = opts.ropeBase ?? 10000;
-    if (this.positional === "rope" && this.dK % 2 !== 0) {
-      throw new Error(
-        `RoPE needs an even width per head, but d_model ${dModel} / h ${h} = ${this.dK}: ` +
-          `choose d_model and heads with an even quotient`,
-      );
-    }
     this.linears = this.child(
       "linears",
       new ModuleList([0, 1, 2, 3].map(() => new Linear(dModel, dModel, rng))),

@@ -6,7 +6,7 @@
  * @module
  */
 import type * as tf from "@tensorflow/tfjs";
-import type { Rng } from "../engine/rng.ts";
+import type { Rng } from "../util/rng.ts";
 import { Module } from "./module.ts";
 import { ModuleList } from "./module_list.ts";
 import { LayerNorm } from "./layer_norm.ts";

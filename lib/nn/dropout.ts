@@ -5,7 +5,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { Rng } from "../engine/rng.ts";
+import { Rng } from "../util/rng.ts";
 import type { Module } from "./module.ts";
 
 /**

@@ -5,7 +5,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Rng } from "../engine/rng.ts";
+import type { Rng } from "../util/rng.ts";
 
 /** A tensor of `shape` with entries uniform in [lo, hi). */
 export function uniformTensor(shape: number[], lo: number, hi: number, rng: Rng): tf.Tensor {

@@ -5,15 +5,15 @@
  * the std, not to the variance.
  *
  * On the wasm/blas backend the same formula runs fused, one pass forward and
- * one backward (`lib/engine/accel/layer_norm.ts`), on webgpu in three dispatches
- * (`lib/engine/webgpu_layer_norm.ts`); elsewhere, or with
+ * one backward (`lib/engine/blas/layer_norm.ts`), on webgpu in three dispatches
+ * (`lib/engine/webgpu/layer_norm.ts`); elsewhere, or with
  * {@link setFusedLayerNorm}(false), as the tensor formula below.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { fusedLayerNormWasm } from "../engine/accel/layer_norm.ts";
-import { fusedLayerNormWebGPU } from "../engine/webgpu_layer_norm.ts";
+import { fusedLayerNormWasm } from "../engine/blas/layer_norm.ts";
+import { fusedLayerNormWebGPU } from "../engine/webgpu/layer_norm.ts";
 import { Module } from "./module.ts";
 
 let fused = true;

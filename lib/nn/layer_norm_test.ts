@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../engine/backend.ts";
-import { probeWebGPU } from "../engine/webgpu.ts";
-import { fusedLayerNormWasm, setLayerNormSimd } from "../engine/accel/layer_norm.ts";
-import { layerNormSimdFor } from "../engine/accel/layer_norm_simd.ts";
-import { fusedLayerNormWebGPU } from "../engine/webgpu_layer_norm.ts";
-import { dispatchCounters } from "../engine/webgpu_dispatch.ts";
+import { probeWebGPU } from "../engine/webgpu/backend.ts";
+import { fusedLayerNormWasm, setLayerNormSimd } from "../engine/blas/layer_norm.ts";
+import { layerNormSimdFor } from "../engine/blas/layer_norm_simd.ts";
+import { fusedLayerNormWebGPU } from "../engine/webgpu/layer_norm.ts";
+import { dispatchCounters } from "../engine/webgpu/dispatch.ts";
 import { layerNormFormula } from "./layer_norm.ts";
 
 if (!Deno.env.get("XDG_RUNTIME_DIR")) Deno.env.set("XDG_RUNTIME_DIR", Deno.makeTempDirSync());

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../engine/backend.ts";
-import { probeWebGPU } from "../engine/webgpu.ts";
-import { dispatchCounters } from "../engine/webgpu_dispatch.ts";
-import { setMatMulPlan } from "../engine/webgpu_matmul.ts";
-import { Rng } from "../engine/rng.ts";
+import { probeWebGPU } from "../engine/webgpu/backend.ts";
+import { dispatchCounters } from "../engine/webgpu/dispatch.ts";
+import { setMatMulPlan } from "../engine/webgpu/matmul.ts";
+import { Rng } from "../util/rng.ts";
 import { Linear } from "./linear.ts";
 
 if (!Deno.env.get("XDG_RUNTIME_DIR")) Deno.env.set("XDG_RUNTIME_DIR", Deno.makeTempDirSync());

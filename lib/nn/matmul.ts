@@ -14,14 +14,14 @@
  * the product, so there the explicit transposes are pure cost (on the bench
  * model: about 70 `Transpose` kernels a step, 8% of blas's step). On webgpu
  * the product kernels themselves decide which operand to copy transposed
- * (`lib/engine/webgpu_matmul.ts`, from GPU timings), for every caller. Both
+ * (`lib/engine/webgpu/matmul.ts`, from GPU timings), for every caller. Both
  * get `tf.matMul` with transpose flags, and TF.js's gradient, which also
  * uses flags.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { blasInstalled } from "../engine/accel/mod.ts";
+import { blasInstalled } from "../engine/blas/mod.ts";
 
 let explicitTransposes = false;
 

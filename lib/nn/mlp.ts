@@ -8,12 +8,12 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { Rng } from "../engine/rng.ts";
+import { Rng } from "../util/rng.ts";
 import { Module } from "./module.ts";
 import { ModuleList } from "./module_list.ts";
 import { Linear } from "./linear.ts";
 import { dropout } from "./dropout.ts";
-import { binaryCrossEntropyWithLogits, crossEntropy } from "../train/losses.ts";
+import { binaryCrossEntropyWithLogits, crossEntropy } from "./losses.ts";
 
 /** Options of {@link MLPEncoder}. */
 export interface MLPOptions {

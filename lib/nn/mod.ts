@@ -1,5 +1,6 @@
 /**
- * Transformer layers after the Annotated Transformer, and per-modality encoders.
+ * Transformer layers after the Annotated Transformer, per-modality encoders, and
+ * the losses (cross-entropy, binary cross-entropy, label smoothing).
  *
  * @module
  */
@@ -22,3 +23,5 @@ export * from "./encoder_decoder.ts";
 export * from "./mlp.ts";
 export * from "./seq_encoder.ts";
 export * from "./matmul.ts";
+export * from "./losses.ts";
+export * from "./label_smoothing.ts";

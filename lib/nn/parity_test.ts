@@ -7,7 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { selectBackend } from "../engine/backend.ts";
-import { Rng } from "../engine/rng.ts";
+import { Rng } from "../util/rng.ts";
 import {
   alibiBias,
   alibiSlopes,
@@ -27,7 +27,7 @@ import {
   SublayerConnection,
   targetMask,
 } from "./mod.ts";
-import { LabelSmoothing } from "../train/label_smoothing.ts";
+import { LabelSmoothing } from "./label_smoothing.ts";
 import {
   assertClose,
   type Encoded,
@@ -35,7 +35,7 @@ import {
   loadFixture,
   probeGrads,
   tensor,
-} from "./parity_util.ts";
+} from "./parity_test_support.ts";
 
 // deno-lint-ignore no-explicit-any
 type Fx = any;

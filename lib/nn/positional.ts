@@ -13,13 +13,18 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Rng } from "../engine/rng.ts";
+import type { Rng } from "../util/rng.ts";
 import { Module } from "./module.ts";
 import { Embedding } from "./embeddings.ts";
 import { dropout } from "./dropout.ts";
 
-/** Positional schemes a model can be built with (as `model.positional` in a config). */
-export type PositionalKind = "sinusoid" | "learned" | "none" | "rope" | "alibi";
+/**
+ * Positional schemes a model can be built with: the one list that the config
+ * schema (`model.positional`) and {@link makePositional} both read.
+ */
+export const POSITIONAL_KINDS = ["sinusoid", "learned", "none", "rope", "alibi"] as const;
+/** A positional scheme. */
+export type PositionalKind = typeof POSITIONAL_KINDS[number];
 
 /** What every positional stage offers: apply to embeddings, and a matrix for artifacts. */
 export interface PositionalStage {

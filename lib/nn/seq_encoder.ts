@@ -12,7 +12,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Rng } from "../engine/rng.ts";
+import type { Rng } from "../util/rng.ts";
 import { Module } from "./module.ts";
 import { Sequential } from "./module_list.ts";
 import { Embeddings } from "./embeddings.ts";

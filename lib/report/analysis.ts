@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type Correction, DEFAULT_CORRECTION, type RunState } from "../experiment/results.ts";
+import { type Correction, DEFAULT_CORRECTION, type RunState } from "../contract/results.ts";
 import type { ExperimentData, RunData } from "./load.ts";
 import {
   adjustP,

@@ -1,6 +1,6 @@
 /**
  * Model insight from run artifacts (`artifacts/<name>.json`, see
- * `ARTIFACTS` in lib/experiment/results.ts): positional-encoding tables as
+ * `ARTIFACTS` in lib/contract/results.ts): positional-encoding tables as
  * images with their position-similarity matrix, attention maps per layer
  * and head, GMU gate distributions per modality split by the informative
  * modality, and metric-by-evaluation-length curves.
@@ -43,26 +43,18 @@ function cosineSimilarity(m: number[][]): number[][] {
   );
 }
 
-/**
- * The "Model insight" section: positional tables and their position
- * similarity, attention maps, GMU gates and length-generalization curves,
- * for the artifacts that runs recorded. Charts go through `add`.
- */
-export function insightSection(
-  data: ExperimentData,
-  variants: Variant[],
-  labels: string[],
-  pName: string,
-  add: (c: Chart) => Chart,
-): string {
-  const parts: string[] = [];
-  const shown = variants.slice(0, MAX_INSIGHT_VARIANTS);
-  const cutNote = variants.length > shown.length
-    ? `<p class="note">Insight charts for the first ${shown.length} of ${variants.length} variants.</p>`
-    : "";
-  const vi = (v: Variant) => variants.indexOf(v);
+/** Draws a chart into the report and returns it (with its id for the figure). */
+type AddChart = (c: Chart) => Chart;
 
-  // positional encodings (identical tables, e.g. the sinusoid across other axes, drawn once)
+/**
+ * Positional encodings: each variant's table and its position similarity
+ * (identical tables, e.g. the sinusoid across other axes, drawn once).
+ */
+function positionalInsight(
+  shown: Variant[],
+  vi: (v: Variant) => number,
+  add: AddChart,
+): string | undefined {
   const pos: string[] = [];
   const seenMatrices = new Map<string, string>();
   for (const v of shown) {
@@ -115,9 +107,15 @@ export function insightSection(
     });
     pos.push(`<div class="row">${figure(e)}${figure(s)}</div>`);
   }
-  if (pos.length) parts.push(`<h3>Positional encodings</h3>${pos.join("")}`);
+  return pos.length ? `<h3>Positional encodings</h3>${pos.join("")}` : undefined;
+}
 
-  // attention maps
+/** Attention maps: every head of up to four layers for one sample, per variant. */
+function attentionInsight(
+  shown: Variant[],
+  vi: (v: Variant) => number,
+  add: AddChart,
+): string | undefined {
   const att: string[] = [];
   for (const v of shown) {
     const r = firstWith(v, "attention");
@@ -146,9 +144,15 @@ export function insightSection(
       svg: attentionChart(id, tokens, layers),
     })));
   }
-  if (att.length) parts.push(`<h3>Attention maps</h3>${att.join("")}`);
+  return att.length ? `<h3>Attention maps</h3>${att.join("")}` : undefined;
+}
 
-  // GMU gates
+/** GMU gates: gate activation per modality, split by the modality that carried the signal. */
+function gatesInsight(
+  shown: Variant[],
+  vi: (v: Variant) => number,
+  add: AddChart,
+): string | undefined {
   const gates: string[] = [];
   for (const v of shown) {
     const withGates = v.runs.filter((r) => r.artifacts.gates !== undefined);
@@ -198,9 +202,18 @@ export function insightSection(
       svg: gatesChart(id, samples, modalities),
     })));
   }
-  if (gates.length) parts.push(`<h3>Gated multimodal unit: gates</h3>${gates.join("")}`);
+  return gates.length ? `<h3>Gated multimodal unit: gates</h3>${gates.join("")}` : undefined;
+}
 
-  // length generalization
+/** Length generalization: up to three metrics by evaluation length, the primary first. */
+function lengthInsight(
+  data: ExperimentData,
+  variants: Variant[],
+  labels: string[],
+  pName: string,
+  add: AddChart,
+): string[] {
+  const parts: string[] = [];
   const lenRuns = data.runs.filter((r) =>
     r.artifacts.length_generalization !== undefined && usable(r)
   );
@@ -231,7 +244,7 @@ export function insightSection(
     if (!series.length) continue;
     const id = `length-${slug(metric)}`;
     parts.push(
-      (parts.some((p) => p.startsWith("<h3>Length")) ? "" : "<h3>Length generalization</h3>") +
+      (parts.length ? "" : "<h3>Length generalization</h3>") +
         figure(add({
           id,
           title: `${metric} by evaluation length`,
@@ -241,6 +254,33 @@ export function insightSection(
         })),
     );
   }
+  return parts;
+}
+
+/**
+ * The "Model insight" section: positional tables and their position
+ * similarity, attention maps, GMU gates and length-generalization curves,
+ * for the artifacts that runs recorded. Charts go through `add`.
+ */
+export function insightSection(
+  data: ExperimentData,
+  variants: Variant[],
+  labels: string[],
+  pName: string,
+  add: (c: Chart) => Chart,
+): string {
+  const parts: string[] = [];
+  const shown = variants.slice(0, MAX_INSIGHT_VARIANTS);
+  const cutNote = variants.length > shown.length
+    ? `<p class="note">Insight charts for the first ${shown.length} of ${variants.length} variants.</p>`
+    : "";
+  const vi = (v: Variant) => variants.indexOf(v);
+
+  for (const section of [positionalInsight, attentionInsight, gatesInsight]) {
+    const html = section(shown, vi, add);
+    if (html) parts.push(html);
+  }
+  parts.push(...lengthInsight(data, variants, labels, pName, add));
 
   return `<section id="insight"><h2>Model insight</h2>` +
     (parts.length

@@ -1,6 +1,6 @@
 /**
  * Reads one experiment's results folder (the format of
- * `lib/experiment/results.ts`) into memory, with clear errors for what is
+ * `lib/contract/results.ts`) into memory, with clear errors for what is
  * unusable and a list of problems for what is merely incomplete.
  *
  * @module
@@ -12,9 +12,9 @@ import type {
   MetricsLine,
   RunRecord,
   StatusRecord,
-} from "../experiment/results.ts";
-import { exists, readJson } from "../experiment/atomic.ts";
-import { ARTIFACTS, CORRECTIONS } from "../experiment/results.ts";
+} from "../contract/results.ts";
+import { exists, readJson } from "../util/atomic.ts";
+import { ARTIFACTS, CORRECTIONS } from "../contract/results.ts";
 
 /** Everything recorded about one planned run. */
 export interface RunData {

@@ -1,7 +1,7 @@
 /**
  * Report pages: per-experiment `report.html` with charts (SVG and PNG) and
  * the `results/index.html` of every experiment, built from the results
- * folder alone (see `lib/experiment/results.ts`).
+ * folder alone (see `lib/contract/results.ts`).
  *
  * @module
  */

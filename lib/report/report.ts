@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { sweepTempFiles, writeFileAtomic } from "../experiment/atomic.ts";
-import type { Correction, RunState } from "../experiment/results.ts";
+import { sweepTempFiles, writeFileAtomic } from "../util/atomic.ts";
+import type { Correction, RunState } from "../contract/results.ts";
 import {
   axisEffect,
   axisLeaf,

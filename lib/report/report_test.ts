@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseHTML } from "linkedom";
-import type { Manifest, MetricsLine, StatusRecord } from "../experiment/results.ts";
+import type { Manifest, MetricsLine, StatusRecord } from "../contract/results.ts";
 import { main as reportMain } from "../cli/report.ts";
 import { buildIndex, buildReport, loadResults, renderReport } from "./mod.ts";
 import { writeSyntheticExperiment } from "./synthetic.ts";

@@ -17,8 +17,8 @@
  *
  * @module
  */
-import { Rng } from "../engine/rng.ts";
-import type { Correction } from "../experiment/results.ts";
+import { Rng } from "../util/rng.ts";
+import type { Correction } from "../contract/results.ts";
 
 /** Arithmetic mean; NaN for no values. */
 export function mean(xs: readonly number[]): number {

@@ -16,7 +16,7 @@ import type {
   ManifestRun,
   MetricsLine,
   StatusRecord,
-} from "../experiment/results.ts";
+} from "../contract/results.ts";
 
 /** A small seeded PRNG (mulberry32), so the folder is identical every time. */
 function prng(seed: number): () => number {
@@ -56,11 +56,8 @@ function sinusoid(positions: number, d: number): number[][] {
     }));
 }
 
-/**
- * Writes `<dir>/manifest.json` and `<dir>/runs/*` for a positional-encoding ×
- * heads ablation of the copy task. Returns the manifest.
- */
-export async function writeSyntheticExperiment(dir: string): Promise<Manifest> {
+/** The manifest of the synthetic positional-encoding × heads ablation (3 seeds). */
+function syntheticManifest(): Manifest {
   const positional = ["sinusoid", "learned"];
   const heads = [2, 4];
   const seeds = [0, 1, 2];
@@ -91,10 +88,162 @@ export async function writeSyntheticExperiment(dir: string): Promise<Manifest> {
     baseline: runs[0].variantKey,
     runs,
   };
+  return manifest;
+}
+
+/** A run's metrics lines: a train line every 10 steps, a val line every 100. */
+function syntheticMetrics(
+  rand: () => number,
+  skill: number,
+  steps: number,
+  diverged: boolean,
+): MetricsLine[] {
+  const lines: MetricsLine[] = [];
+  for (let step = 10; step <= steps; step += 10) {
+    const loss = 2.4 * Math.exp(-step / (260 + 40 * (1 - skill) * 10)) + 0.05 +
+      0.04 * (rand() - 0.5);
+    lines.push({
+      step,
+      epoch: Math.floor(step / 100),
+      split: "train",
+      time: step * 0.05,
+      loss: diverged && step > 380 ? loss * 40 : loss,
+      lr: 1e-3,
+      itemsPerS: 2000 + 100 * rand(),
+    });
+    if (step % 100 === 0) {
+      const prog = 1 / (1 + Math.exp(-(step - 500) / 120));
+      lines.push({
+        step,
+        epoch: step / 100,
+        split: "val",
+        time: step * 0.05,
+        loss: loss * 1.1 + 0.02,
+        exact_match: skill * prog,
+        token_accuracy: 0.1 + 0.9 * Math.min(1, (skill + 0.05) * prog),
+      });
+    }
+  }
+  return lines;
+}
+
+/** A run's status: failed, diverged or done. */
+function syntheticStatus(
+  r: ManifestRun,
+  rand: () => number,
+  skill: number,
+  outcome: { failed: boolean; diverged: boolean },
+): StatusRecord {
+  const { failed, diverged } = outcome;
+  const p = r.variant["model.positional"] as string;
+  const h = r.variant["model.heads"] as number;
+  const started = new Date(Date.UTC(2026, 10, 20, 10, 0, 0) + r.index * 75_000);
+  const status: StatusRecord = failed
+    ? {
+      state: "failed",
+      startedAt: started.toISOString(),
+      endedAt: new Date(started.getTime() + 2000).toISOString(),
+      trainSeconds: 0.4,
+      step: 0,
+      epoch: 0,
+      totalSteps: 1200,
+      error: "RangeError: position 80 exceeds the learned table (maxLen 64) at evaluation",
+      attempts: 1,
+      parameters: 52_000 + h * 10,
+    }
+    : diverged
+    ? {
+      state: "diverged",
+      startedAt: started.toISOString(),
+      endedAt: new Date(started.getTime() + 21_000).toISOString(),
+      trainSeconds: 20.5,
+      step: 412,
+      epoch: 4,
+      totalSteps: 1200,
+      error: "train/loss became NaN at step 412 (last finite 96.1 at step 410)",
+      attempts: 1,
+      parameters: 49_000 + h * 10,
+    }
+    : {
+      state: "done",
+      startedAt: started.toISOString(),
+      endedAt: new Date(started.getTime() + 61_000).toISOString(),
+      trainSeconds: 60 + 5 * rand(),
+      step: 1200,
+      epoch: 12,
+      totalSteps: 1200,
+      final: {
+        "val/exact_match": skill,
+        "test/exact_match": skill - 0.01,
+        "val/token_accuracy": Math.min(1, skill + 0.05),
+        "test/token_accuracy": Math.min(1, skill + 0.04),
+        "val/loss": 0.12 + (1 - skill),
+      },
+      parameters: (p === "learned" ? 52_000 : 49_000) + h * 10,
+      throughput: 2000 + 100 * rand(),
+      attempts: r.seed === 0 ? 2 : 1,
+    };
+  return status;
+}
+
+/** A run's artifacts: positional table, attention maps, length generalization, GMU gates. */
+async function writeSyntheticArtifacts(
+  rdir: string,
+  r: ManifestRun,
+  rand: () => number,
+  skill: number,
+): Promise<void> {
+  const p = r.variant["model.positional"] as string;
+  const h = r.variant["model.heads"] as number;
+  const tokens = ["<s>", "3", "7", "1", "9", "4", "2", "8", "5", "6"];
+  const matrix = p === "sinusoid"
+    ? sinusoid(48, 32)
+    : sinusoid(48, 32).map((row) => row.map((v) => 0.6 * v + 0.5 * (rand() - 0.5)));
+  await writeJson(`${rdir}/artifacts/positional.json`, { kind: p, matrix });
+  const n = tokens.length;
+  const layers = [0, 1].map((layer) => ({
+    layer,
+    heads: Array.from({ length: h }, (_, head) =>
+      Array.from({ length: n }, (_, q) => {
+        const raw = Array.from({ length: n }, (_, k) =>
+          Math.exp(-Math.abs(k - ((q + head + layer) % n)) * (1.5 + rand())));
+        const s = raw.reduce((a, b) =>
+          a + b, 0);
+        return raw.map((v) => v / s);
+      })),
+  }));
+  await writeJson(`${rdir}/artifacts/attention.json`, { tokens, layers });
+  const lengths = [5, 10, 15, 20, 30, 40];
+  await writeJson(`${rdir}/artifacts/length_generalization.json`, {
+    lengths,
+    metrics: {
+      exact_match: lengths.map((L) =>
+        L <= 10 ? skill : skill * Math.exp(-(L - 10) / (p === "sinusoid" ? 25 : 8))
+      ),
+    },
+  });
+  const samples = 120;
+  const informative = Array.from({ length: samples }, () => (rand() < 0.5 ? 0 : 1));
+  const values = informative.map((inf) => {
+    const z = Math.min(1, Math.max(0, (inf === 0 ? 0.75 : 0.3) + 0.35 * (rand() - 0.5)));
+    return [z, 1 - z];
+  });
+  await writeJson(`${rdir}/artifacts/gates.json`, {
+    modalities: ["text", "image"],
+    values,
+    informative,
+  });
+}
+
+/**
+ * Writes `<dir>/manifest.json` and `<dir>/runs/*` for a positional-encoding ×
+ * heads ablation of the copy task. Returns the manifest.
+ */
+export async function writeSyntheticExperiment(dir: string): Promise<Manifest> {
+  const manifest = syntheticManifest();
   await Deno.mkdir(dir, { recursive: true });
   await writeJson(`${dir}/manifest.json`, manifest);
-  const tokens = ["<s>", "3", "7", "1", "9", "4", "2", "8", "5", "6"];
-  for (const r of runs) {
+  for (const r of manifest.runs) {
     const rand = prng(1000 + r.index * 7 + r.seed);
     const p = r.variant["model.positional"] as string;
     const h = r.variant["model.heads"] as number;
@@ -104,82 +253,12 @@ export async function writeSyntheticExperiment(dir: string): Promise<Manifest> {
     const failed = p === "learned" && h === 4 && r.seed === 2;
     const diverged = p === "sinusoid" && h === 2 && r.seed === 1;
     const steps = failed ? 0 : diverged ? 410 : 1200;
-    const lines: MetricsLine[] = [];
-    for (let step = 10; step <= steps; step += 10) {
-      const loss = 2.4 * Math.exp(-step / (260 + 40 * (1 - skill) * 10)) + 0.05 +
-        0.04 * (rand() - 0.5);
-      lines.push({
-        step,
-        epoch: Math.floor(step / 100),
-        split: "train",
-        time: step * 0.05,
-        loss: diverged && step > 380 ? loss * 40 : loss,
-        lr: 1e-3,
-        itemsPerS: 2000 + 100 * rand(),
-      });
-      if (step % 100 === 0) {
-        const prog = 1 / (1 + Math.exp(-(step - 500) / 120));
-        lines.push({
-          step,
-          epoch: step / 100,
-          split: "val",
-          time: step * 0.05,
-          loss: loss * 1.1 + 0.02,
-          exact_match: skill * prog,
-          token_accuracy: 0.1 + 0.9 * Math.min(1, (skill + 0.05) * prog),
-        });
-      }
-    }
+    const lines = syntheticMetrics(rand, skill, steps, diverged);
     await Deno.writeTextFile(
       `${rdir}/metrics.jsonl`,
       lines.map((l) => JSON.stringify(l)).join("\n") + (lines.length ? "\n" : ""),
     );
-    const started = new Date(Date.UTC(2026, 10, 20, 10, 0, 0) + r.index * 75_000);
-    const status: StatusRecord = failed
-      ? {
-        state: "failed",
-        startedAt: started.toISOString(),
-        endedAt: new Date(started.getTime() + 2000).toISOString(),
-        trainSeconds: 0.4,
-        step: 0,
-        epoch: 0,
-        totalSteps: 1200,
-        error: "RangeError: position 80 exceeds the learned table (maxLen 64) at evaluation",
-        attempts: 1,
-        parameters: 52_000 + h * 10,
-      }
-      : diverged
-      ? {
-        state: "diverged",
-        startedAt: started.toISOString(),
-        endedAt: new Date(started.getTime() + 21_000).toISOString(),
-        trainSeconds: 20.5,
-        step: 412,
-        epoch: 4,
-        totalSteps: 1200,
-        error: "train/loss became NaN at step 412 (last finite 96.1 at step 410)",
-        attempts: 1,
-        parameters: 49_000 + h * 10,
-      }
-      : {
-        state: "done",
-        startedAt: started.toISOString(),
-        endedAt: new Date(started.getTime() + 61_000).toISOString(),
-        trainSeconds: 60 + 5 * rand(),
-        step: 1200,
-        epoch: 12,
-        totalSteps: 1200,
-        final: {
-          "val/exact_match": skill,
-          "test/exact_match": skill - 0.01,
-          "val/token_accuracy": Math.min(1, skill + 0.05),
-          "test/token_accuracy": Math.min(1, skill + 0.04),
-          "val/loss": 0.12 + (1 - skill),
-        },
-        parameters: (p === "learned" ? 52_000 : 49_000) + h * 10,
-        throughput: 2000 + 100 * rand(),
-        attempts: r.seed === 0 ? 2 : 1,
-      };
+    const status = syntheticStatus(r, rand, skill, { failed, diverged });
     await writeJson(`${rdir}/status.json`, status);
     await writeJson(`${rdir}/env.json`, SYNTHETIC_ENV);
     await writeJson(`${rdir}/config.json`, {
@@ -190,44 +269,7 @@ export async function writeSyntheticExperiment(dir: string): Promise<Manifest> {
       seed: r.seed,
       config: { model: { positional: p, heads: h } },
     });
-    if (failed) continue;
-    const matrix = p === "sinusoid"
-      ? sinusoid(48, 32)
-      : sinusoid(48, 32).map((row) => row.map((v) => 0.6 * v + 0.5 * (rand() - 0.5)));
-    await writeJson(`${rdir}/artifacts/positional.json`, { kind: p, matrix });
-    const n = tokens.length;
-    const layers = [0, 1].map((layer) => ({
-      layer,
-      heads: Array.from({ length: h }, (_, head) =>
-        Array.from({ length: n }, (_, q) => {
-          const raw = Array.from({ length: n }, (_, k) =>
-            Math.exp(-Math.abs(k - ((q + head + layer) % n)) * (1.5 + rand())));
-          const s = raw.reduce((a, b) =>
-            a + b, 0);
-          return raw.map((v) => v / s);
-        })),
-    }));
-    await writeJson(`${rdir}/artifacts/attention.json`, { tokens, layers });
-    const lengths = [5, 10, 15, 20, 30, 40];
-    await writeJson(`${rdir}/artifacts/length_generalization.json`, {
-      lengths,
-      metrics: {
-        exact_match: lengths.map((L) =>
-          L <= 10 ? skill : skill * Math.exp(-(L - 10) / (p === "sinusoid" ? 25 : 8))
-        ),
-      },
-    });
-    const samples = 120;
-    const informative = Array.from({ length: samples }, () => (rand() < 0.5 ? 0 : 1));
-    const values = informative.map((inf) => {
-      const z = Math.min(1, Math.max(0, (inf === 0 ? 0.75 : 0.3) + 0.35 * (rand() - 0.5)));
-      return [z, 1 - z];
-    });
-    await writeJson(`${rdir}/artifacts/gates.json`, {
-      modalities: ["text", "image"],
-      values,
-      informative,
-    });
+    if (!failed) await writeSyntheticArtifacts(rdir, r, rand, skill);
   }
   return manifest;
 }

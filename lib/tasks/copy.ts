@@ -7,8 +7,8 @@
  * @module
  */
 import { z } from "zod";
-import { Rng } from "../engine/rng.ts";
-import type { RunConfig } from "../experiment/config.ts";
+import { Rng } from "../util/rng.ts";
+import type { RunConfig } from "../contract/config.ts";
 import type { Task, TaskRun } from "./task.ts";
 import {
   COPY_METRICS,

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../engine/backend.ts";
 import { copyTask } from "./copy.ts";
-import { createRun, testConfig, trainEpochs } from "./testing.ts";
+import { createRun, testConfig, trainEpochs } from "./task_test_support.ts";
 import type { Seq2SeqBatch } from "./seq2seq.ts";
 import { labelSmoothedLoss } from "./seq2seq.ts";
 import { getTask } from "./registry.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 import h5wasm from "h5wasm/node";
-import { Rng } from "../engine/rng.ts";
+import { Rng } from "../util/rng.ts";
 import { encodeNpy } from "../data/npy.ts";
 
 /** Sizes of an example MM-IMDb file. */

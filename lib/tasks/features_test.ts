@@ -3,7 +3,7 @@ import { selectBackend } from "../engine/backend.ts";
 import { encodeNpy } from "../data/npy.ts";
 import { featuresTask as task } from "./features.ts";
 import { writeFeaturesExample } from "./examples.ts";
-import { createRun, testConfig, trainEpochs } from "./testing.ts";
+import { createRun, testConfig, trainEpochs } from "./task_test_support.ts";
 import type { MultimodalBatch } from "../models/multimodal.ts";
 
 await selectBackend("wasm");

@@ -14,7 +14,7 @@
  * @module
  */
 import { z } from "zod";
-import { Rng } from "../engine/rng.ts";
+import { Rng } from "../util/rng.ts";
 import type { ModalitySpec } from "../models/multimodal.ts";
 import type { Task } from "./task.ts";
 import { dataSeed } from "./seq2seq.ts";

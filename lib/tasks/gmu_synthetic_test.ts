@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { selectBackend } from "../engine/backend.ts";
-import { Rng } from "../engine/rng.ts";
+import { Rng } from "../util/rng.ts";
 import { gmuSamples, gmuSyntheticTask as task, gmuWorld } from "./gmu_synthetic.ts";
 import { gateAgreement } from "./multimodal_run.ts";
-import { createRun, testConfig, trainEpochs } from "./testing.ts";
+import { createRun, testConfig, trainEpochs } from "./task_test_support.ts";
 import type { MultimodalBatch } from "../models/multimodal.ts";
 
 await selectBackend("wasm");

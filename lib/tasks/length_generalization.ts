@@ -12,7 +12,7 @@
  * @module
  */
 import { z } from "zod";
-import { Rng } from "../engine/rng.ts";
+import { Rng } from "../util/rng.ts";
 import { type MetricInfo, type Metrics, type Task, type TaskRun, UNIT } from "./task.ts";
 import {
   COPY_METRICS,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { selectBackend } from "../engine/backend.ts";
 import { lengthGeneralizationTask as task } from "./length_generalization.ts";
-import { createRun, testConfig, trainEpochs } from "./testing.ts";
+import { createRun, testConfig, trainEpochs } from "./task_test_support.ts";
 import type { Seq2SeqBatch } from "./seq2seq.ts";
 
 await selectBackend("wasm");

@@ -4,7 +4,7 @@ import { selectBackend } from "../engine/backend.ts";
 import { DataError } from "../data/errors.ts";
 import { mmimdbTask as task } from "./mmimdb.ts";
 import { writeMmimdbExample } from "./examples.ts";
-import { createRun, testConfig, trainEpochs } from "./testing.ts";
+import { createRun, testConfig, trainEpochs } from "./task_test_support.ts";
 import type { MultimodalBatch } from "../models/multimodal.ts";
 
 await selectBackend("wasm");

@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { Rng } from "../engine/rng.ts";
-import type { RunConfig } from "../experiment/config.ts";
+import { Rng } from "../util/rng.ts";
+import type { RunConfig } from "../contract/config.ts";
 import type { ModalityBatch, ModalitySpec, MultimodalBatch } from "../models/multimodal.ts";
 import { MultimodalClassifier } from "../models/multimodal.ts";
 import { accuracy, argmaxRows } from "../metrics/classification.ts";

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { selectBackend } from "../engine/backend.ts";
-import { Rng } from "../engine/rng.ts";
+import { Rng } from "../util/rng.ts";
 import { multimodalSequencesTask as task, sequenceSamples } from "./multimodal_sequences.ts";
-import { createRun, testConfig, trainEpochs } from "./testing.ts";
+import { createRun, testConfig, trainEpochs } from "./task_test_support.ts";
 
 await selectBackend("wasm");
 

@@ -6,14 +6,15 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Rng } from "../engine/rng.ts";
-import type { RunConfig } from "../experiment/config.ts";
+import type { Rng } from "../util/rng.ts";
+import type { RunConfig } from "../contract/config.ts";
 import { type EncoderDecoder, makeModel } from "../nn/encoder_decoder.ts";
 import { paddingMask, targetMask } from "../nn/masks.ts";
-import { LabelSmoothing } from "../train/label_smoothing.ts";
+import { LabelSmoothing } from "../nn/label_smoothing.ts";
 import { greedyDecode } from "../train/greedy.ts";
 import { sequenceAccuracy } from "../metrics/classification.ts";
 import { type MetricInfo, UNIT } from "./task.ts";
+import { transformerOptions } from "../models/transformer_options.ts";
 
 /**
  * A batch of source and target ids, row-major and padded with 0.
@@ -202,17 +203,7 @@ export function modelFromConfig(
   tgtVocab: number,
   rng: Rng,
 ): EncoderDecoder {
-  const m = config.model;
-  return makeModel(srcVocab, tgtVocab, {
-    N: m.layers,
-    dModel: m.dModel,
-    dFF: m.dFF,
-    h: m.heads,
-    dropout: m.dropout,
-    positional: m.positional,
-    maxLen: m.maxLen,
-    norm: m.norm,
-  }, rng);
+  return makeModel(srcVocab, tgtVocab, transformerOptions(config.model), rng);
 }
 
 /**

@@ -5,11 +5,12 @@
  *
  * @module
  */
-import type * as tf from "@tensorflow/tfjs";
 import type { z } from "zod";
-import type { Rng } from "../engine/rng.ts";
-import type { Module } from "../nn/module.ts";
-import type { RunConfig } from "../experiment/config.ts";
+import type { Rng } from "../util/rng.ts";
+import type { RunConfig } from "../contract/config.ts";
+import type { TaskRun } from "../contract/task_run.ts";
+
+export type { Metrics, TaskRun } from "../contract/task_run.ts";
 
 /** A metric a task reports, and which way is better. */
 export interface MetricInfo {
@@ -26,40 +27,6 @@ export interface MetricInfo {
 
 /** The range of a proportion (accuracy, exact match, F1, AUC). */
 export const UNIT: [number, number] = [0, 1];
-
-/** Metrics of one evaluation: name → value. */
-export type Metrics = Record<string, number>;
-
-/** One task instance, built for one run. */
-export interface TaskRun<Batch = unknown> {
-  /** The model trained by the runner. */
-  model: Module;
-  /** Batches in one epoch. */
-  stepsPerEpoch: number;
-  /**
-   * The training batches of `epoch` (0-based), deterministic for the run's
-   * seed and the epoch, as plain data (typed arrays), not tensors: the runner
-   * may stop and resume at any epoch boundary.
-   */
-  batches(epoch: number): Iterable<Batch>;
-  /**
-   * The scalar loss on a batch, built from tensors made inside this call
-   * (the runner wraps it in `tf.variableGrads`, which tidies).
-   */
-  loss(batch: Batch): tf.Scalar;
-  /** Number of items (tokens or examples) in a batch, for throughput. */
-  batchSize(batch: Batch): number;
-  /** Evaluates on a split; the model is put in eval mode by the runner. */
-  evaluate(split: "val" | "test"): Promise<Metrics>;
-  /**
-   * Optional model insight saved as `artifacts/<key>.json` at the end of
-   * training (gate activations, attention maps, positional-encoding tables,
-   * metric per evaluation length...). See `lib/experiment/results.ts`.
-   */
-  insights?(): Promise<Record<string, unknown>>;
-  /** Frees data tensors the task holds (the runner disposes the model). */
-  dispose?(): void;
-}
 
 /** A task, selectable by name from an experiment file. */
 export interface Task<Options = unknown> {

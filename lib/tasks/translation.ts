@@ -12,7 +12,7 @@
  * @module
  */
 import { z } from "zod";
-import { Rng } from "../engine/rng.ts";
+import { Rng } from "../util/rng.ts";
 import { DataError } from "../data/errors.ts";
 import { dataFileProblem } from "../data/files.ts";
 import { readAlignedPairs, readTsvPairs, type SentencePair } from "../data/text.ts";

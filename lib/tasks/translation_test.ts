@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { selectBackend } from "../engine/backend.ts";
 import { translationTask as task } from "./translation.ts";
 import { translationExample } from "./examples.ts";
-import { createRun, testConfig, trainEpochs } from "./testing.ts";
+import { createRun, testConfig, trainEpochs } from "./task_test_support.ts";
 import type { Seq2SeqBatch } from "./seq2seq.ts";
 
 await selectBackend("wasm");

@@ -7,8 +7,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { fusedAdamUpdate } from "../engine/accel/fused_adam.ts";
-import { webgpuAdamInPlaceAll } from "../engine/webgpu_adam.ts";
+import { fusedAdamUpdate } from "../engine/blas/fused_adam.ts";
+import { webgpuAdamInPlaceAll } from "../engine/webgpu/adam.ts";
 
 /** Adam hyper-parameters. */
 export interface AdamOptions {
@@ -23,6 +23,11 @@ export interface AdamOptions {
    * parameters a dispatch (default true). Elsewhere the tensor formula runs regardless.
    */
   fused?: boolean;
+  /**
+   * Also throw when a parameter gets no gradient in an update (a parameter the
+   * loss never uses, or a gradient dropped by mistake). Default false.
+   */
+  strict?: boolean;
 }
 
 /** Adam over a fixed list of named variables. */
@@ -33,6 +38,8 @@ export class Adam {
   readonly weightDecay: number;
   /** Whether the fused wasm update is used where it applies. */
   readonly fused: boolean;
+  /** Whether an update without a gradient for every parameter is an error. */
+  readonly strict: boolean;
   /** Number of updates applied so far. */
   step = 0;
   #m = new Map<string, tf.Variable>();
@@ -45,6 +52,7 @@ export class Adam {
     this.epsilon = opts.epsilon ?? 1e-9;
     this.weightDecay = opts.weightDecay ?? 0;
     this.fused = opts.fused ?? true;
+    this.strict = opts.strict ?? false;
     for (const [n, p] of params) {
       // tidy frees the zeros tensors; the variables keep their data.
       this.#m.set(n, tf.tidy(() => tf.variable(tf.zeros(p.shape, p.dtype), false)));
@@ -55,8 +63,13 @@ export class Adam {
   /**
    * One update: m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²;
    * p ← p − lr · m̂ / (√v̂ + ε), with bias-corrected m̂, v̂.
+   *
+   * `grads` is keyed by parameter path (see `valueAndGrads` in `./grads.ts`). A name that
+   * is no parameter's is an error naming it, and so (when `strict`) is a
+   * parameter without a gradient; nothing is updated then.
    */
-  apply(grads: Record<string, tf.Tensor>, lr: number): void {
+  apply(grads: Record<string, tf.Tensor | undefined>, lr: number): void {
+    this.#check(grads);
     this.step++;
     const b1 = this.beta1, b2 = this.beta2;
     const c1 = 1 - Math.pow(b1, this.step);
@@ -72,7 +85,7 @@ export class Adam {
     };
     const slots = this.params.filter(([n]) => grads[n]).map(([n, p]) => ({
       p,
-      g: grads[n],
+      g: grads[n]!,
       m: this.#m.get(n)!,
       v: this.#v.get(n)!,
     }));
@@ -95,6 +108,33 @@ export class Adam {
         p.assign(decayed.sub(update));
       });
     });
+  }
+
+  /** Throws, naming them, on gradients of unknown names and (strict) on parameters without one. */
+  #check(grads: Record<string, tf.Tensor | undefined>): void {
+    const unknown = Object.keys(grads).filter((n) => !this.#m.has(n));
+    const quote = (names: string[]) => {
+      const shown = names.slice(0, 8).map((n) => `"${n}"`).join(", ");
+      return names.length > 8 ? `${shown} and ${names.length - 8} more` : shown;
+    };
+    if (unknown.length) {
+      const known = this.params.slice(0, 3).map(([n]) => `"${n}"`).join(", ");
+      throw new Error(
+        `Adam.apply: ${unknown.length} gradient(s) name no parameter: ${quote(unknown)}. ` +
+          `Gradients are keyed by parameter path (this optimizer's are ${known}, ...); ` +
+          "tf.variableGrads keys them by TF.js variable name: use valueAndGrads(model, f) " +
+          "from lib/train/grads.ts",
+      );
+    }
+    if (this.strict) {
+      const missing = this.params.filter(([n]) => !grads[n]).map(([n]) => n);
+      if (missing.length) {
+        throw new Error(
+          `Adam.apply (strict): no gradient for ${missing.length} parameter(s): ` +
+            `${quote(missing)}; the loss does not use them, or their gradients were dropped`,
+        );
+      }
+    }
   }
 
   /** Optimizer state for a checkpoint: `m.<name>`, `v.<name>` (the variables; do not dispose). */

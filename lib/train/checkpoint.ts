@@ -15,7 +15,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Module } from "../nn/module.ts";
 import type { Adam } from "./adam.ts";
 import type { LoopPosition } from "./loop.ts";
-import { writeFileAtomic } from "../experiment/atomic.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
 
 /** Element types this reader and writer support. */
 export type SafetensorsDtype = "F32" | "I32";

@@ -8,11 +8,12 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { selectBackend } from "../engine/backend.ts";
-import { Rng } from "../engine/rng.ts";
+import { Rng } from "../util/rng.ts";
 import { type EncoderDecoder, makeModel, paddingMask, targetMask } from "../nn/mod.ts";
 import { Adam } from "./adam.ts";
+import { valueAndGrads } from "./grads.ts";
 import { noamRate } from "./noam.ts";
-import { LabelSmoothing } from "./label_smoothing.ts";
+import { LabelSmoothing } from "../nn/label_smoothing.ts";
 import { greedyDecode } from "./greedy.ts";
 
 /** Slow tests run in CI (`.ci/run` sets FUSELAB_FULL_TESTS=1), not in the default suite. */
@@ -43,13 +44,11 @@ function trainStep(
     const tgt = all.slice([0, 0], [batch, LEN - 1]);
     const tgtY = all.slice([0, 1], [batch, LEN - 1]);
     const ntokens = batch * (LEN - 1);
-    const { value, grads } = tf.variableGrads(() => {
+    const { value, grads } = valueAndGrads(model, () => {
       const out = model.forward(src, tgt, paddingMask(src), targetMask(tgt));
       return tf.div(crit.apply(model.generator.apply(out), tgtY), ntokens) as tf.Scalar;
-    }, model.trainableParameters().map(([, v]) => v));
-    const byName: Record<string, tf.Tensor> = {};
-    for (const [n, v] of model.trainableParameters()) byName[n] = grads[v.name];
-    opt.apply(byName, lr);
+    });
+    opt.apply(grads, lr);
     return value.dataSync()[0];
   });
 }

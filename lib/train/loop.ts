@@ -1,7 +1,9 @@
 /**
- * The training loop: for each batch, `tf.variableGrads` of the task's loss,
+ * The training loop: for each batch, `valueAndGrads` of the task's loss,
  * optional clipping of the global gradient norm, one Adam step at the
- * scheduled learning rate; evaluation every `evalEvery` epochs, a checkpoint
+ * scheduled learning rate; a NaN or infinite loss, or one over
+ * `train.divergeFactor` times the run's first, ends the run as diverged;
+ * evaluation every `evalEvery` epochs, a checkpoint
  * every `checkpointEvery` epochs, and a final evaluation on val and test.
  *
  * The loop knows nothing of files: it emits metrics lines and checkpoint
@@ -17,11 +19,12 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { DIVERGE_FACTOR, type RunConfig } from "../experiment/config.ts";
-import type { MetricsLine } from "../experiment/results.ts";
-import type { TaskRun } from "../tasks/task.ts";
+import { DIVERGE_FACTOR, type RunConfig } from "../contract/config.ts";
+import type { MetricsLine } from "../contract/results.ts";
+import type { TaskRun } from "../contract/task_run.ts";
 import type { Adam } from "./adam.ts";
 import { noamRate } from "./noam.ts";
+import { valueAndGrads } from "./grads.ts";
 
 /** Where training stands: what a checkpoint stores and a resume starts from. */
 export interface LoopPosition {
@@ -184,190 +187,274 @@ function round(x: number, digits = 6): number {
 
 /** Trains `task.model` from `start` to the end of the budget. */
 export async function trainLoop(opts: LoopOptions): Promise<LoopResult> {
-  const { task, config, adam } = opts;
-  const t = config.train;
-  const spe = task.stepsPerEpoch;
-  const total = totalSteps(config, spe);
-  const vars = task.model.trainableParameters().map(([, v]) => v);
-  const names = new Map(task.model.trainableParameters().map(([n, v]) => [v.name, n]));
-  const t0 = performance.now();
-  const elapsed = () => opts.start.trainSeconds + (performance.now() - t0) / 1000;
-  let step = opts.start.step;
-  let epoch = opts.start.epoch;
-  const final: Record<string, number> = {};
-  let stoppedBy: LoopResult["stoppedBy"] = "epochs";
-  let attemptItems = 0, attemptStepSeconds = 0;
-  let winLoss = 0, winSteps = 0, winItems = 0, winStart = performance.now();
-  let lastLoss: number | undefined;
-  /** The last loss read (every step's when reads are not deferred). */
-  let latestLoss: number | undefined;
-  const defer = defersLossReads();
-  const unread: UnreadLoss[] = [];
+  return await new LoopAttempt(opts).run();
+}
 
-  const divergedAt = (loss: number, at: number, ep: number, rate: number) =>
-    `training loss became ${loss} at step ${at} (epoch ${ep + 1}, lr ${round(rate, 4)})`;
-  const factor = t.divergeFactor ?? DIVERGE_FACTOR;
-  let initialLoss = opts.start.initialLoss;
-  /** Why `loss` ends training: not finite, or far above the first loss. */
-  const divergence = (loss: number, at: number, ep: number, rate: number) => {
-    if (!Number.isFinite(loss)) return divergedAt(loss, at, ep, rate);
-    if (initialLoss === undefined) initialLoss = loss;
-    else if (initialLoss > 0 && loss > factor * initialLoss) {
-      return `${divergedAt(round(loss), at, ep, rate)}: over ${factor}× the first loss ${
-        round(initialLoss)
+/**
+ * One attempt of {@link trainLoop}: where it stands, the logging window and
+ * the losses not read yet, shared by the step, the epoch and the ending.
+ */
+class LoopAttempt {
+  readonly t: RunConfig["train"];
+  /** Steps per epoch and in all. */
+  readonly spe: number;
+  readonly total: number;
+  readonly params: [string, tf.Variable][];
+  readonly t0 = performance.now();
+  readonly defer = defersLossReads();
+  step: number;
+  epoch: number;
+  final: Record<string, number> = {};
+  stoppedBy: LoopResult["stoppedBy"] = "epochs";
+  attemptItems = 0;
+  attemptStepSeconds = 0;
+  winLoss = 0;
+  winSteps = 0;
+  winItems = 0;
+  winStart = performance.now();
+  lastLoss: number | undefined;
+  /** The last loss read (every step's when reads are not deferred). */
+  latestLoss: number | undefined;
+  unread: UnreadLoss[] = [];
+  /** A finite loss over this many times the run's first loss diverges (`train.divergeFactor`). */
+  readonly factor: number;
+  /** The run's first training loss (kept in checkpoints). */
+  initialLoss: number | undefined;
+
+  constructor(readonly opts: LoopOptions) {
+    this.t = opts.config.train;
+    this.spe = opts.task.stepsPerEpoch;
+    this.total = totalSteps(opts.config, this.spe);
+    this.params = opts.task.model.trainableParameters();
+    this.step = opts.start.step;
+    this.epoch = opts.start.epoch;
+    this.factor = this.t.divergeFactor ?? DIVERGE_FACTOR;
+    this.initialLoss = opts.start.initialLoss;
+  }
+
+  /** Why `loss` ends training: not finite, or far above the first loss; else undefined. */
+  divergence(loss: number, u: UnreadLoss): string | undefined {
+    const at = `at step ${u.step} (epoch ${u.epoch + 1}, lr ${round(u.rate, 4)})`;
+    if (!Number.isFinite(loss)) return `training loss became ${loss} ${at}`;
+    if (this.initialLoss === undefined) this.initialLoss = loss;
+    else if (this.initialLoss > 0 && loss > this.factor * this.initialLoss) {
+      return `training loss became ${round(loss)} ${at}: over ${this.factor}× the first loss ${
+        round(this.initialLoss)
       } (train.divergeFactor)`;
     }
     return undefined;
-  };
+  }
+
+  elapsed(): number {
+    return this.opts.start.trainSeconds + (performance.now() - this.t0) / 1000;
+  }
 
   /**
    * Reads the unread losses at once (one wait for the GPU) into the logging
    * window; returns the message of the first non-finite one, if any.
    */
-  const readLosses = async (): Promise<string | undefined> => {
-    if (!unread.length) return undefined;
-    const items = unread.splice(0);
+  async readLosses(): Promise<string | undefined> {
+    if (!this.unread.length) return undefined;
+    const items = this.unread.splice(0);
     const all = items.length === 1 ? items[0].value : tf.stack(items.map((u) => u.value));
     const values = await all.data();
     tf.dispose([...new Set([all, ...items.map((u) => u.value)])]);
     for (const [i, u] of items.entries()) {
-      const diverged = divergence(values[i], u.step, u.epoch, u.rate);
+      const diverged = this.divergence(values[i], u);
       if (diverged) {
-        step = u.step - 1;
-        epoch = u.epoch;
+        this.step = u.step - 1;
+        this.epoch = u.epoch;
         return diverged;
       }
-      winLoss += values[i];
-      winSteps++;
-      latestLoss = values[i];
+      this.winLoss += values[i];
+      this.winSteps++;
+      this.latestLoss = values[i];
     }
     return undefined;
-  };
+  }
 
-  const line = (split: MetricsLine["split"], values: Record<string, number>, ep: number) =>
-    opts.emit({ step, epoch: round(ep), split, time: round(elapsed(), 4), ...values });
+  line(split: MetricsLine["split"], values: Record<string, number>, ep: number): Promise<void> {
+    const time = round(this.elapsed(), 4);
+    return this.opts.emit({ step: this.step, epoch: round(ep), split, time, ...values });
+  }
 
-  const evaluate = async (split: "val" | "test", ep: number) => {
-    opts.progress?.({ phase: "evaluating", step, totalSteps: total, epoch: ep, epochs: t.epochs });
+  async evaluate(split: "val" | "test", ep: number): Promise<void> {
+    const { task, progress } = this.opts;
+    progress?.({
+      phase: "evaluating",
+      step: this.step,
+      totalSteps: this.total,
+      epoch: ep,
+      epochs: this.t.epochs,
+    });
     task.model.eval();
     const metrics = await task.evaluate(split);
     task.model.train();
-    for (const [k, v] of Object.entries(metrics)) final[`${split}/${k}`] = v;
-    await line(split, metrics, ep);
-  };
-
-  const result = (outcome: LoopResult["outcome"], error?: string): LoopResult => ({
-    outcome,
-    stoppedBy,
-    step,
-    epoch,
-    trainSeconds: elapsed(),
-    final,
-    error,
-    itemsPerS: attemptStepSeconds > 0 ? attemptItems / attemptStepSeconds : 0,
-  });
-
-  task.model.train();
-  if (opts.start.finished) {
-    stoppedBy = opts.start.finished.stoppedBy;
-    lastLoss = opts.start.finished.trainLoss;
+    for (const [k, v] of Object.entries(metrics)) this.final[`${split}/${k}`] = v;
+    await this.line(split, metrics, ep);
   }
-  while (!opts.start.finished && step < total && epoch < t.epochs) {
+
+  result(outcome: LoopResult["outcome"], error?: string): LoopResult {
+    const { attemptItems: items, attemptStepSeconds: secs } = this;
+    return {
+      outcome,
+      stoppedBy: this.stoppedBy,
+      step: this.step,
+      epoch: this.epoch,
+      trainSeconds: this.elapsed(),
+      final: this.final,
+      error,
+      itemsPerS: secs > 0 ? items / secs : 0,
+    };
+  }
+
+  /**
+   * One optimizer step on `batch`, its train line when due, and progress.
+   * Returns the result of a diverged run, "stop" when the budget (steps or
+   * time) ends the epoch early, or nothing.
+   */
+  async batchStep(batch: unknown): Promise<LoopResult | "stop" | undefined> {
+    const { opts, t } = this;
+    if (this.step >= this.total) {
+      this.stoppedBy = "maxSteps";
+      return "stop";
+    }
+    const s0 = performance.now();
+    const rate = learningRate(opts.config, this.step + 1);
+    const { value, grads } = valueAndGrads(this.params, () => opts.task.loss(batch));
+    this.unread.push({ step: this.step + 1, epoch: this.epoch, rate, value });
+    if (!this.defer) {
+      // Read now: a non-finite loss stops training before this step's update.
+      const diverged = await this.readLosses();
+      if (diverged) {
+        for (const g of Object.values(grads)) g.dispose();
+        return this.result("diverged", diverged);
+      }
+    }
+    if (t.gradClip > 0) {
+      if (this.defer) clipGlobalNormOnDevice(grads, t.gradClip);
+      else await clipGlobalNorm(grads, t.gradClip);
+    }
+    opts.adam.apply(grads, rate);
+    for (const g of Object.values(grads)) g.dispose();
+    this.step++;
+    const items = opts.task.batchSize(batch);
+    this.attemptItems += items;
+    this.winItems += items;
+    const logNow = this.step % t.logEvery === 0 || this.step === this.total;
+    if (logNow || this.unread.length >= MAX_UNREAD_LOSSES) {
+      const diverged = await this.readLosses();
+      if (diverged) return this.result("diverged", diverged);
+    }
+    this.attemptStepSeconds += (performance.now() - s0) / 1000;
+    if (logNow) await this.trainLine(rate);
+    this.reportProgress();
+    if (t.timeLimitS !== undefined && this.elapsed() >= t.timeLimitS && this.step < this.total) {
+      this.stoppedBy = "timeLimit";
+      return "stop";
+    }
+    return undefined;
+  }
+
+  /** The train line of the logging window (mean loss, rate, throughput); opens the next window. */
+  async trainLine(rate: number): Promise<void> {
+    const secs = (performance.now() - this.winStart) / 1000;
+    this.lastLoss = this.winLoss / this.winSteps;
+    const itemsPerS = secs > 0 ? this.winItems / secs : 0;
+    await this.line("train", {
+      loss: round(this.lastLoss),
+      lr: round(rate),
+      itemsPerS: round(itemsPerS, 4),
+    }, this.step / this.spe);
+    this.winLoss = this.winSteps = this.winItems = 0;
+    this.winStart = performance.now();
+  }
+
+  reportProgress(): void {
+    const { step, total, attemptItems, attemptStepSeconds } = this;
+    const perStep = attemptStepSeconds / Math.max(1, step - this.opts.start.step);
+    this.opts.progress?.({
+      phase: "training",
+      step,
+      totalSteps: total,
+      epoch: step / this.spe,
+      epochs: this.t.epochs,
+      loss: this.lastLoss ?? this.latestLoss,
+      itemsPerS: attemptStepSeconds > 0 ? attemptItems / attemptStepSeconds : undefined,
+      etaS: perStep * (total - step),
+    });
+  }
+
+  /**
+   * One epoch of batches, its losses read, then (unless it was the last) its
+   * evaluation and checkpoint when due. Returns the result of a diverged run,
+   * "end" when training is over, or "next".
+   */
+  async epochStep(): Promise<LoopResult | "end" | "next"> {
+    const { opts, t } = this;
     let completed = true;
-    for (const batch of task.batches(epoch)) {
-      if (step >= total) {
-        stoppedBy = "maxSteps";
+    for (const batch of opts.task.batches(this.epoch)) {
+      const r = await this.batchStep(batch);
+      if (r === "stop") {
         completed = false;
         break;
       }
-      const s0 = performance.now();
-      const rate = learningRate(config, step + 1);
-      const { value, grads: byVarName } = tf.variableGrads(() => task.loss(batch), vars);
-      const grads: Record<string, tf.Tensor> = {};
-      for (const [vn, g] of Object.entries(byVarName)) grads[names.get(vn) ?? vn] = g;
-      unread.push({ step: step + 1, epoch, rate, value });
-      if (!defer) {
-        // Read now: a non-finite loss stops training before this step's update.
-        const diverged = await readLosses();
-        if (diverged) {
-          for (const g of Object.values(grads)) g.dispose();
-          return result("diverged", diverged);
-        }
-      }
-      if (t.gradClip > 0) {
-        if (defer) clipGlobalNormOnDevice(grads, t.gradClip);
-        else await clipGlobalNorm(grads, t.gradClip);
-      }
-      adam.apply(grads, rate);
-      for (const g of Object.values(grads)) g.dispose();
-      step++;
-      const items = task.batchSize(batch);
-      attemptItems += items;
-      winItems += items;
-      const logNow = step % t.logEvery === 0 || step === total;
-      if (logNow || unread.length >= MAX_UNREAD_LOSSES) {
-        const diverged = await readLosses();
-        if (diverged) return result("diverged", diverged);
-      }
-      attemptStepSeconds += (performance.now() - s0) / 1000;
-      if (logNow) {
-        const secs = (performance.now() - winStart) / 1000;
-        lastLoss = winLoss / winSteps;
-        const itemsPerS = secs > 0 ? winItems / secs : 0;
-        await line("train", {
-          loss: round(lastLoss),
-          lr: round(rate),
-          itemsPerS: round(itemsPerS, 4),
-        }, step / spe);
-        winLoss = winSteps = winItems = 0;
-        winStart = performance.now();
-      }
-      const perStep = attemptStepSeconds / Math.max(1, step - opts.start.step);
-      opts.progress?.({
-        phase: "training",
-        step,
-        totalSteps: total,
-        epoch: step / spe,
-        epochs: t.epochs,
-        loss: lastLoss ?? latestLoss,
-        itemsPerS: attemptStepSeconds > 0 ? attemptItems / attemptStepSeconds : undefined,
-        etaS: perStep * (total - step),
-      });
-      if (t.timeLimitS !== undefined && elapsed() >= t.timeLimitS && step < total) {
-        stoppedBy = "timeLimit";
-        completed = false;
-        break;
-      }
+      if (r) return r;
     }
     // Every loss is read before an evaluation, a checkpoint or the end.
     const r0 = performance.now();
-    const diverged = await readLosses();
-    attemptStepSeconds += (performance.now() - r0) / 1000;
-    if (diverged) return result("diverged", diverged);
-    if (!completed) break;
-    epoch++;
+    const diverged = await this.readLosses();
+    this.attemptStepSeconds += (performance.now() - r0) / 1000;
+    if (diverged) return this.result("diverged", diverged);
+    if (!completed) return "end";
+    this.epoch++;
     // The last epoch is evaluated by the final evaluation below.
-    if (epoch >= t.epochs || step >= total) break;
-    if (epoch % t.evalEvery === 0) await evaluate("val", epoch);
-    if (epoch % t.checkpointEvery === 0) {
-      await opts.checkpoint({ step, epoch, trainSeconds: elapsed(), initialLoss });
+    if (this.epoch >= t.epochs || this.step >= this.total) return "end";
+    if (this.epoch % t.evalEvery === 0) await this.evaluate("val", this.epoch);
+    if (this.epoch % t.checkpointEvery === 0) {
+      await opts.checkpoint({
+        step: this.step,
+        epoch: this.epoch,
+        trainSeconds: this.elapsed(),
+        initialLoss: this.initialLoss,
+      });
     }
+    return "next";
   }
-  if (!opts.start.finished && step >= total && epoch < t.epochs) stoppedBy = "maxSteps";
-  // Checkpoint the trained model before the final evaluations: a resume from
-  // here redoes only them, writing the same lines.
-  if (!opts.start.finished) {
-    await opts.checkpoint({
-      step,
-      epoch,
-      trainSeconds: elapsed(),
-      initialLoss,
-      finished: { stoppedBy, ...(lastLoss !== undefined ? { trainLoss: lastLoss } : {}) },
-    });
+
+  async run(): Promise<LoopResult> {
+    const { opts, t } = this;
+    const finished = opts.start.finished;
+    opts.task.model.train();
+    if (finished) {
+      this.stoppedBy = finished.stoppedBy;
+      this.lastLoss = finished.trainLoss;
+    }
+    while (!finished && this.step < this.total && this.epoch < t.epochs) {
+      const r = await this.epochStep();
+      if (r === "end") break;
+      if (r !== "next") return r;
+    }
+    if (!finished && this.step >= this.total && this.epoch < t.epochs) this.stoppedBy = "maxSteps";
+    // Checkpoint the trained model before the final evaluations: a resume from
+    // here redoes only them, writing the same lines.
+    if (!finished) {
+      const trainLoss = this.lastLoss;
+      await opts.checkpoint({
+        step: this.step,
+        epoch: this.epoch,
+        trainSeconds: this.elapsed(),
+        initialLoss: this.initialLoss,
+        finished: {
+          stoppedBy: this.stoppedBy,
+          ...(trainLoss !== undefined ? { trainLoss } : {}),
+        },
+      });
+    }
+    const endEpoch = this.stoppedBy === "epochs" ? this.epoch : round(this.step / this.spe);
+    await this.evaluate("val", endEpoch);
+    await this.evaluate("test", endEpoch);
+    if (this.lastLoss !== undefined) this.final["train/loss"] = round(this.lastLoss);
+    return this.result("done");
   }
-  const endEpoch = stoppedBy === "epochs" ? epoch : round(step / spe);
-  await evaluate("val", endEpoch);
-  await evaluate("test", endEpoch);
-  if (lastLoss !== undefined) final["train/loss"] = round(lastLoss);
-  return result("done");
 }

@@ -1,12 +1,12 @@
 /**
- * Optimizers, schedules, losses, decoding.
+ * Optimizers, schedules, decoding, the training loop and checkpoints (losses are in
+ * `lib/nn/`).
  *
  * @module
  */
 export * from "./adam.ts";
+export * from "./grads.ts";
 export * from "./noam.ts";
-export * from "./losses.ts";
-export * from "./label_smoothing.ts";
 export * from "./greedy.ts";
 export * from "./checkpoint.ts";
 export * from "./loop.ts";

@@ -6,8 +6,8 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { selectBackend } from "../engine/backend.ts";
-import { assertClose, loadFixture, tensor } from "../nn/parity_util.ts";
-import { LabelSmoothing } from "./label_smoothing.ts";
+import { assertClose, loadFixture, tensor } from "../nn/parity_test_support.ts";
+import { LabelSmoothing } from "../nn/label_smoothing.ts";
 import { noamRate } from "./noam.ts";
 import { Adam } from "./adam.ts";
 

@@ -5,7 +5,7 @@
  * `WEBGPU_MATMUL_PROGRAM_TYPE` (1 split-K, 2 small-output tiles, 3 packed
  * 32×32 tiles; 0, a reduction for tiny outputs, is left out), each also
  * after copying a transposed operand untransposed (`T+…`, the transpose's
- * time included), and fuselab's plan (lib/engine/webgpu_matmul.ts), with
+ * time included), and fuselab's plan (lib/engine/webgpu/matmul.ts), with
  * and without its own split-K module for Aᵀ·B (`plan+splitTN`, `plan`). The
  * totals weigh each product by its count in a step (`T+` runs an
  * untransposed product as it is).
@@ -21,7 +21,7 @@ import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../lib/engine/backend.ts";
 import { BENCH_SHAPE } from "../../bench/model.ts";
 import { productKey, stepProducts } from "../../bench/floor.ts";
-import { setMatMulPlan, setMatMulTN } from "../../lib/engine/webgpu_matmul.ts";
+import { setMatMulPlan, setMatMulTN } from "../../lib/engine/webgpu/matmul.ts";
 import { installGpuTimer } from "./gpu_timer.ts";
 
 const flag = (name: string, fallback: string) => {

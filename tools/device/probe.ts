@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { probeWebGPU } from "../../lib/engine/webgpu.ts";
+import { probeWebGPU } from "../../lib/engine/webgpu/backend.ts";
 
 if (!Deno.env.get("XDG_RUNTIME_DIR")) Deno.env.set("XDG_RUNTIME_DIR", Deno.makeTempDirSync());
 const probe = await probeWebGPU();

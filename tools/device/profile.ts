@@ -33,8 +33,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { type BackendName, selectBackend } from "../../lib/engine/backend.ts";
-import { BENCH_DEFAULTS, BenchModel } from "../../lib/engine/webgpu_workloads.ts";
-import { dispatchCounters } from "../../lib/engine/webgpu_dispatch.ts";
+import { BENCH_DEFAULTS, BenchModel } from "../webgpu/workloads.ts";
+import { dispatchCounters } from "../../lib/engine/webgpu/dispatch.ts";
 import { installGpuTimer, sumBy } from "./gpu_timer.ts";
 
 type Timed = Record<string, (...args: unknown[]) => unknown>;

@@ -8,9 +8,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
-import { Rng } from "../../engine/rng.ts";
+import { Rng } from "../../util/rng.ts";
 import { Module } from "../../nn/module.ts";
-import type { RunConfig } from "../config.ts";
+import type { RunConfig } from "../../contract/config.ts";
 import type { Task, TaskRun } from "../../tasks/task.ts";
 
 const Options = z.strictObject({
