@@ -36,6 +36,8 @@ export interface LoadOptions {
   backend?: BackendName;
   /** Overrides the file's `resultsDir` (`--results`). */
   resultsRoot?: string;
+  /** `false` skips the data-file checks (planning only; see `ValidateOptions`). */
+  checkData?: boolean;
 }
 
 /** Normalises a metric name to `<split>/<metric>`. */
@@ -76,7 +78,7 @@ export async function loadExperiment(
   const { experiment: exp, task, baseline, seeds, runs } = await validateExperiment(
     source,
     catalog,
-    { backend: opts.backend },
+    { backend: opts.backend, checkData: opts.checkData },
   );
   const primaryName = exp.metrics?.primary ?? task.primary;
   const primary = qualified(primaryName);

@@ -366,3 +366,40 @@ axes:
   assert.doesNotMatch(lines.join("\n"), /HDF5-DIAG|#00/);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("report settings reach the manifest and leave run ids alone", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fuselab-report-" });
+  try {
+    const body = `name: r
+task: { name: copy }
+axes: { model.heads: [2, 4] }
+seeds: 2
+`;
+    await Deno.writeTextFile(`${dir}/a.yaml`, body);
+    await Deno.writeTextFile(
+      `${dir}/b.yaml`,
+      body + `report: { correction: bonferroni, ranges: { loss: [0, 10] } }\n`,
+    );
+    const a = await loadExperiment(`${dir}/a.yaml`, { resultsRoot: dir });
+    const b = await loadExperiment(`${dir}/b.yaml`, { resultsRoot: dir });
+    assert.deepEqual(b.plan.runs.map((r) => r.id), a.plan.runs.map((r) => r.id));
+    assert.equal(a.plan.manifest.correction, undefined);
+    assert.equal(b.plan.manifest.correction, "bonferroni");
+    // the task declares its proportions; the file adds (or overrides) the rest
+    assert.deepEqual(a.plan.manifest.ranges, { token_accuracy: [0, 1], exact_match: [0, 1] });
+    assert.deepEqual(b.plan.manifest.ranges?.loss, [0, 10]);
+    await Deno.writeTextFile(
+      `${dir}/c.yaml`,
+      body + `report: { correction: holmes, ranges: { acuracy: [1, 0] } }\n`,
+    );
+    await assert.rejects(loadExperiment(`${dir}/c.yaml`), (e: ExperimentError) => {
+      const text = e.lines.join("\n");
+      assert.match(text, /report\.correction.*"holm"/);
+      assert.match(text, /report\.ranges\.acuracy: unknown metric of task copy/);
+      assert.match(text, /low < high/);
+      return true;
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

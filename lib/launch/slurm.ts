@@ -259,23 +259,8 @@ export async function launch(
       return 1;
     }
 
-    const todo: ManifestRun[] = [];
-    let finished = 0, queued = 0;
     const selected: ManifestRun[] = ctx.runs ?? ctx.manifest.runs;
-    for (const r of selected) {
-      const st = await readRunStatus(resultsDir, r.id);
-      if (st && FINISHED.has(st.state)) {
-        finished++;
-        continue;
-      }
-      const at = latestTaskOf(record, r.id);
-      const task = at ? arrays.get(at.submission.arrayJobId)?.get(at.taskId) : undefined;
-      if (task && LIVE_STATES.has(task.state)) {
-        queued++;
-        continue;
-      }
-      todo.push(r);
-    }
+    const { todo, finished, queued } = await runsToSubmit(resultsDir, selected, record, arrays);
     const total = selected.length;
     if (todo.length === 0) {
       print(
@@ -367,23 +352,62 @@ export async function launch(
       code = 1;
     }
 
-    const shown = isAbsolute(ctx.resultsDir) ? resultsDir : relative(Deno.cwd(), resultsDir);
-    const jobs = [arrayJobId, submission.reportJobId].filter((j) => j).join(",");
     print(
       `submitted ${todo.length} of ${total} runs of "${ctx.manifest.experiment}" as Slurm ` +
         `job array ${arrayJobId} (--array=${spec})` +
         (finished + queued > 0 ? `; skipped ${finished} done and ${queued} queued or running` : ""),
     );
-    if (submission.reportJobId) {
-      print(`report job ${submission.reportJobId} rebuilds the report when the array has ended`);
-    }
-    const statusCmd = ["deno", "task", "exp", "status", ctx.file, ...repeatArgs(ctx)];
-    print(`follow:  ${statusCmd.map(shellQuote).join(" ")}    squeue -r -j ${jobs}`);
-    print(`logs:    ${join(shown, "runs", "<run id>", "slurm.log")}`);
-    print(`cancel:  scancel ${jobs.replace(",", " ")}`);
-    print(`record:  ${join(shown, SLURM_RECORD)}`);
+    printFollowUp(ctx, resultsDir, submission, print);
     return code;
   });
+}
+
+/**
+ * The selected runs neither finished nor queued/running in Slurm (those to
+ * submit), and how many were each of the other two.
+ */
+async function runsToSubmit(
+  resultsDir: string,
+  selected: ManifestRun[],
+  record: SlurmRecord | null,
+  arrays: Map<string, Map<number, TaskInfo> | null>,
+): Promise<{ todo: ManifestRun[]; finished: number; queued: number }> {
+  const todo: ManifestRun[] = [];
+  let finished = 0, queued = 0;
+  for (const r of selected) {
+    const st = await readRunStatus(resultsDir, r.id);
+    if (st && FINISHED.has(st.state)) {
+      finished++;
+      continue;
+    }
+    const at = latestTaskOf(record, r.id);
+    const task = at ? arrays.get(at.submission.arrayJobId)?.get(at.taskId) : undefined;
+    if (task && LIVE_STATES.has(task.state)) {
+      queued++;
+      continue;
+    }
+    todo.push(r);
+  }
+  return { todo, finished, queued };
+}
+
+/** After a submission: the report job, and how to follow, read logs, cancel, find the record. */
+function printFollowUp(
+  ctx: SlurmContext,
+  resultsDir: string,
+  submission: SlurmSubmission,
+  print: (line: string) => void,
+): void {
+  const shown = isAbsolute(ctx.resultsDir) ? resultsDir : relative(Deno.cwd(), resultsDir);
+  const jobs = [submission.arrayJobId, submission.reportJobId].filter((j) => j).join(",");
+  if (submission.reportJobId) {
+    print(`report job ${submission.reportJobId} rebuilds the report when the array has ended`);
+  }
+  const statusCmd = ["deno", "task", "exp", "status", ctx.file, ...repeatArgs(ctx)];
+  print(`follow:  ${statusCmd.map(shellQuote).join(" ")}    squeue -r -j ${jobs}`);
+  print(`logs:    ${join(shown, "runs", "<run id>", "slurm.log")}`);
+  print(`cancel:  scancel ${jobs.replace(",", " ")}`);
+  print(`record:  ${join(shown, SLURM_RECORD)}`);
 }
 
 /** The backend the runs ask for: `--backend`, else the experiment file's. */

@@ -4,8 +4,6 @@ import type { Manifest, MetricsLine, StatusRecord } from "../contract/results.ts
 import { main as reportMain } from "../cli/report.ts";
 import { buildIndex, buildReport, loadResults, renderReport } from "./mod.ts";
 import { writeSyntheticExperiment } from "./synthetic.ts";
-import { ExperimentError } from "../experiment/validate.ts";
-import { loadExperiment } from "../experiment/loader.ts";
 import { comparisonsOf } from "./analysis.ts";
 
 // t quantiles (mpmath, 30 digits): t(0.975; 1) and t(0.975; 2)
@@ -143,6 +141,36 @@ async function files(dir: string): Promise<Map<string, Uint8Array>> {
   return out;
 }
 
+/** The final primary metric of the known results: mean, std (n − 1), 95% t-interval cut at [0, 1]. */
+function checkPrimaryTable(d: Doc): void {
+  // diverged/failed runs excluded
+  const prim = rows(d, "primary-table");
+  assert.deepEqual(prim.map((r) => r[0].textContent), ["sinusoid", "learned", "none"]);
+  const expect = [
+    { n: 3, mean: 0.75, std: 0.05, half: T2 * 0.05 / Math.sqrt(3) },
+    { n: 2, mean: 0.85, std: Math.SQRT2 * 0.05, half: T1 * Math.SQRT2 * 0.05 / Math.SQRT2 },
+    { n: 2, mean: 0.51, std: Math.SQRT2 * 0.01, half: T1 * 0.01 },
+  ];
+  prim.forEach((r, i) => {
+    const e = expect[i];
+    assert.equal(num(r[1], "data-n"), e.n);
+    close(num(r[2], "data-value"), e.mean, `mean ${i}`);
+    close(num(r[3], "data-value"), e.std, `std ${i}`);
+    // exact_match lives in [0, 1]: the t-interval is cut there
+    close(num(r[4], "data-lo"), Math.max(0, e.mean - e.half), `lo ${i}`, 1e-9);
+    close(num(r[4], "data-hi"), Math.min(1, e.mean + e.half), `hi ${i}`, 1e-9);
+  });
+  assert.equal(prim[0][4].textContent, "[0.626, 0.874]");
+  // learned: 0.85 ± 0.635 reaches 1.49; printed cut at 1
+  assert.equal(prim[1][4].textContent, "[0.215, 1.00]");
+  for (const r of prim) {
+    assert.ok(num(r[4], "data-lo") >= 0 && num(r[4], "data-hi") <= 1, "interval inside [0, 1]");
+  }
+  assert.match(d.querySelector("#final")!.textContent, /cut at the range \[0, 1\] where/);
+  assert.match(prim[1][1].textContent, /^2 \(of 3: 1 diverged\)$/);
+  assert.match(prim[2][1].textContent, /^2 \(of 3: 1 failed\)$/);
+}
+
 Deno.test("report tables and intervals equal hand-computed values", async () => {
   const root = await Deno.makeTempDir({ prefix: "fuselab-report-" });
   try {
@@ -153,32 +181,7 @@ Deno.test("report tables and intervals equal hand-computed values", async () => 
     const html = await Deno.readTextFile(htmlPath);
     const d = doc(html);
 
-    // final primary metric: mean, std (n − 1), 95% t-interval; diverged/failed excluded
-    const prim = rows(d, "primary-table");
-    assert.deepEqual(prim.map((r) => r[0].textContent), ["sinusoid", "learned", "none"]);
-    const expect = [
-      { n: 3, mean: 0.75, std: 0.05, half: T2 * 0.05 / Math.sqrt(3) },
-      { n: 2, mean: 0.85, std: Math.SQRT2 * 0.05, half: T1 * Math.SQRT2 * 0.05 / Math.SQRT2 },
-      { n: 2, mean: 0.51, std: Math.SQRT2 * 0.01, half: T1 * 0.01 },
-    ];
-    prim.forEach((r, i) => {
-      const e = expect[i];
-      assert.equal(num(r[1], "data-n"), e.n);
-      close(num(r[2], "data-value"), e.mean, `mean ${i}`);
-      close(num(r[3], "data-value"), e.std, `std ${i}`);
-      // exact_match lives in [0, 1]: the t-interval is cut there
-      close(num(r[4], "data-lo"), Math.max(0, e.mean - e.half), `lo ${i}`, 1e-9);
-      close(num(r[4], "data-hi"), Math.min(1, e.mean + e.half), `hi ${i}`, 1e-9);
-    });
-    assert.equal(prim[0][4].textContent, "[0.626, 0.874]");
-    // learned: 0.85 ± 0.635 reaches 1.49; printed cut at 1
-    assert.equal(prim[1][4].textContent, "[0.215, 1.00]");
-    for (const r of prim) {
-      assert.ok(num(r[4], "data-lo") >= 0 && num(r[4], "data-hi") <= 1, "interval inside [0, 1]");
-    }
-    assert.match(d.querySelector("#final")!.textContent, /cut at the range \[0, 1\] where/);
-    assert.match(prim[1][1].textContent, /^2 \(of 3: 1 diverged\)$/);
-    assert.match(prim[2][1].textContent, /^2 \(of 3: 1 failed\)$/);
+    checkPrimaryTable(d);
 
     // every metric as mean ± std (n)
     const met = rows(d, "metrics-table");
@@ -521,41 +524,4 @@ Deno.test("identical values: no t-test, a verdict that says so, and no seed coun
     "b vs a: identical accuracy at each of 3 seeds (every paired difference is 0, so the " +
       "t-test is undefined): the variants gave the same values",
   );
-});
-
-Deno.test("report settings reach the manifest and leave run ids alone", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "fuselab-report-" });
-  try {
-    const body = `name: r
-task: { name: copy }
-axes: { model.heads: [2, 4] }
-seeds: 2
-`;
-    await Deno.writeTextFile(`${dir}/a.yaml`, body);
-    await Deno.writeTextFile(
-      `${dir}/b.yaml`,
-      body + `report: { correction: bonferroni, ranges: { loss: [0, 10] } }\n`,
-    );
-    const a = await loadExperiment(`${dir}/a.yaml`, { resultsRoot: dir });
-    const b = await loadExperiment(`${dir}/b.yaml`, { resultsRoot: dir });
-    assert.deepEqual(b.plan.runs.map((r) => r.id), a.plan.runs.map((r) => r.id));
-    assert.equal(a.plan.manifest.correction, undefined);
-    assert.equal(b.plan.manifest.correction, "bonferroni");
-    // the task declares its proportions; the file adds (or overrides) the rest
-    assert.deepEqual(a.plan.manifest.ranges, { token_accuracy: [0, 1], exact_match: [0, 1] });
-    assert.deepEqual(b.plan.manifest.ranges?.loss, [0, 10]);
-    await Deno.writeTextFile(
-      `${dir}/c.yaml`,
-      body + `report: { correction: holmes, ranges: { acuracy: [1, 0] } }\n`,
-    );
-    await assert.rejects(loadExperiment(`${dir}/c.yaml`), (e: ExperimentError) => {
-      const text = e.lines.join("\n");
-      assert.match(text, /report\.correction.*"holm"/);
-      assert.match(text, /report\.ranges\.acuracy: unknown metric of task copy/);
-      assert.match(text, /low < high/);
-      return true;
-    });
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
 });
