@@ -26,14 +26,8 @@ import {
   variantMetric,
   variantsOf,
 } from "./analysis.ts";
-import {
-  type Chart,
-  curvesChart,
-  effectChart,
-  gridHeatmap,
-  intervalChart,
-  type Series,
-} from "./charts.ts";
+import { type Chart, curvesChart, effectChart, gridHeatmap, intervalChart } from "./charts.ts";
+import { curveSeries, effectRows, finalRows, isProportion, pairedRows } from "./figures.ts";
 import { insightSection } from "./insight.ts";
 import {
   esc,
@@ -185,19 +179,12 @@ export function renderReport(data: ExperimentData): RenderedReport {
     summary + `</header>`;
 
   // ---- curves
-  const curveRuns = data.runs.filter((r) => ["done", "running"].includes(r.status.state));
   const curveSpecs: { split: string; metric: string }[] = [{ split: "train", metric: "loss" }];
   curveSpecs.push({ split: "val", metric: "loss" });
   if (pName !== "loss") curveSpecs.push({ split: "val", metric: pName });
   const curveFigs: string[] = [];
   for (const spec of curveSpecs) {
-    const series: Series[] = curveRuns.map((r) => ({
-      label: labelOf(variants, r),
-      runId: r.run.id,
-      seed: r.run.seed,
-      points: r.metrics.filter((l) => l.split === spec.split && typeof l[spec.metric] === "number")
-        .map((l) => ({ x: l.step, y: l[spec.metric] as number })),
-    })).filter((s) => s.points.length > 0);
+    const series = curveSeries(data, variants, spec.split, spec.metric);
     if (!series.length) continue;
     const id = `curve-${slug(spec.split)}-${slug(spec.metric)}`;
     const c = add({
@@ -215,18 +202,9 @@ export function renderReport(data: ExperimentData): RenderedReport {
     `</section>`;
 
   // ---- final primary metric chart + tables
-  const finalRows = primaryByVariant.map((x) => ({
-    label: x.variant.label,
-    color: x.variant.label,
-    mean: x.summary.mean,
-    lo: x.summary.lo,
-    hi: x.summary.hi,
-    points: x.values.map((v) => ({ value: v.value, title: `seed ${v.seed}: ${fmt(v.value)}` })),
-  }));
   const anyFinal = primaryByVariant.some((x) => x.values.length > 0);
   // proportions (accuracy, exact match, F1, …) cannot leave [0, 1]: cut drawn intervals there
-  const proportion = /acc|match|f1|precision|recall|auc/i.test(pName) &&
-    primaryByVariant.every((x) => x.values.every((v) => v.value >= 0 && v.value <= 1));
+  const proportion = isProportion(pName, primaryByVariant);
   const cut = proportion &&
     primaryByVariant.some((x) => x.summary.lo < 0 || x.summary.hi > 1);
   const finalChart = !anyFinal ? undefined : add({
@@ -238,7 +216,7 @@ export function renderReport(data: ExperimentData): RenderedReport {
       }. ${hib ? "Higher" : "Lower"} is better.` + excludedNote,
     svg: intervalChart(
       "final-primary",
-      finalRows,
+      finalRows(primaryByVariant),
       labels,
       pKey,
       false,
@@ -344,13 +322,7 @@ export function renderReport(data: ExperimentData): RenderedReport {
           `those; bar: 95% t-interval over seeds${proportion ? ", drawn within 0–1" : ""}.`,
         svg: effectChart(
           id,
-          pts.map((p) => ({
-            value: p.value,
-            mean: p.summary.mean,
-            lo: proportion ? Math.max(0, p.summary.lo) : p.summary.lo,
-            hi: proportion ? Math.min(1, p.summary.hi) : p.summary.hi,
-            seeds: p.perSeed,
-          })),
+          effectRows(pts, proportion),
           a,
           pKey,
         ),
@@ -399,17 +371,7 @@ export function renderReport(data: ExperimentData): RenderedReport {
         `tick: mean difference; bar: 95% t-interval; dashed line: no difference.`,
       svg: intervalChart(
         id,
-        comparisons.map((x) => ({
-          label: x.variant.label,
-          color: x.variant.label,
-          mean: x.test.mean,
-          lo: x.test.lo,
-          hi: x.test.hi,
-          points: x.test.diffs.map((d, i) => ({
-            value: d,
-            title: `seed ${x.seeds[i]}: ${fmtSigned(d)}`,
-          })),
-        })),
+        pairedRows(comparisons),
         labels,
         `difference in ${pKey}`,
         true,
