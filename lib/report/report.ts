@@ -27,6 +27,7 @@ import {
   variantsOf,
 } from "./analysis.ts";
 import { type Chart, curvesChart, effectChart, gridHeatmap, intervalChart } from "./charts.ts";
+import { csvFiles } from "./csv.ts";
 import { curveSeries, effectRows, finalRows, isProportion, pairedRows } from "./figures.ts";
 import { insightSection } from "./insight.ts";
 import {
@@ -625,6 +626,7 @@ export async function buildReport(experimentDir: string): Promise<string> {
       await Deno.remove(join(chartDir, e.name));
     }
   }
+  for (const [path, text] of csvFiles(data)) await writeAtomic(path, text);
   const htmlPath = join(data.dir, "report.html");
   await writeAtomic(htmlPath, html);
   return htmlPath;
