@@ -7,7 +7,7 @@
  * @module
  */
 import type { Comparison, EffectPoint, Variant, VariantMetric } from "./analysis.ts";
-import { labelOf } from "./analysis.ts";
+import { labelOf, valueText } from "./analysis.ts";
 import type { EffectRow, IntervalRow, Series } from "./charts.ts";
 import { fmt, fmtSigned } from "./format.ts";
 import type { ExperimentData } from "./load.ts";
@@ -77,4 +77,20 @@ export function pairedRows(comparisons: Comparison[]): IntervalRow[] {
       title: `seed ${x.seeds[i]}: ${fmtSigned(d)}`,
     })),
   }));
+}
+
+/** The axes of a two-axis heatmap: names, values in the manifest's order, the metric. */
+export function heatmapAxes(
+  data: ExperimentData,
+  rowAxis: string,
+  colAxis: string,
+  key: string,
+): { row: string; col: string; rows: string[]; cols: string[]; value: string } {
+  return {
+    row: rowAxis,
+    col: colAxis,
+    rows: (data.manifest.axes[rowAxis] ?? []).map(valueText),
+    cols: (data.manifest.axes[colAxis] ?? []).map(valueText),
+    value: key,
+  };
 }

@@ -28,7 +28,14 @@ import {
 } from "./analysis.ts";
 import { type Chart, curvesChart, effectChart, gridHeatmap, intervalChart } from "./charts.ts";
 import { csvFiles } from "./csv.ts";
-import { curveSeries, effectRows, finalRows, isProportion, pairedRows } from "./figures.ts";
+import {
+  curveSeries,
+  effectRows,
+  finalRows,
+  heatmapAxes,
+  isProportion,
+  pairedRows,
+} from "./figures.ts";
 import { insightSection } from "./insight.ts";
 import {
   esc,
@@ -345,13 +352,7 @@ export function renderReport(data: ExperimentData): RenderedReport {
         caption: `Mean of ${esc(pKey)} over seeds${
           axes.length > 2 ? " and the other axes" : ""
         } in each cell; n = runs counted.`,
-        svg: gridHeatmap(id, cells, {
-          row: ra,
-          col: ca,
-          rows: (m.axes[ra] ?? []).map(valueText),
-          cols: (m.axes[ca] ?? []).map(valueText),
-          value: pKey,
-        }),
+        svg: gridHeatmap(id, cells, heatmapAxes(data, ra, ca, pKey)),
       });
       effectParts.push(figure(c));
     }
