@@ -14,7 +14,8 @@ import type { LoopProgress } from "../train/loop.ts";
 import { exists, writeJsonAtomic } from "./atomic.ts";
 import { getCodeVersion } from "./env.ts";
 import type { PlannedRun } from "./plan.ts";
-import { ProgressDisplay } from "./progress.ts";
+import { liveFor, sweepDisplay } from "./live.ts";
+import type { ProgressDisplay } from "./progress.ts";
 import type { Manifest, StatusRecord } from "./results.ts";
 import { executeRun, isLive, readStatus, runDir } from "./run.ts";
 import type { LoadedExperiment } from "./validate.ts";
@@ -282,7 +283,12 @@ export async function runSweep(
     else if (s.state === "diverged") summary.diverged++;
     else summary.failed++;
   };
-  const display = new ProgressDisplay(todo.length, { tty: opts.tty });
+  // live report.html and index while runs train (lib/experiment/live.ts)
+  const display = sweepDisplay(
+    todo.length,
+    { tty: opts.tty },
+    liveFor(loaded, opts, summary.skipped),
+  );
   if (summary.skipped) {
     display.log(
       `${summary.skipped} run${summary.skipped === 1 ? "" : "s"} already finished ` +
@@ -309,6 +315,7 @@ export async function runSweep(
     await runAll(loaded, todo, opts, display, count);
   } finally {
     if (todo.length) Deno.removeSignalListener("SIGINT", onInterrupt);
+    await display.stopLive?.();
   }
   display.close();
   const parts = [`${summary.done} done`];

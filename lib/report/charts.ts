@@ -270,6 +270,9 @@ export function curvesPlot(
   const xs = [...new Set(seedPts.map((p) => p.x))];
   const logY = axes.logY ?? (/loss|perplexity|ppl/i.test(axes.y) && ys.length > 0 &&
     Math.min(...ys) > 0 && Math.max(...ys) / Math.min(...ys) > 20);
+  // a single y value (one evaluation, or a constant metric) would make a degenerate scale: pad it
+  const flat = ys.length > 0 && Math.min(...ys) === Math.max(...ys);
+  const pad = flat ? Math.abs(ys[0]) * 0.1 || 0.1 : 0;
   const colors = variantColors(labels);
   const sparse = agg.length <= 30 * Math.max(1, labels.length);
   return {
@@ -289,6 +292,7 @@ export function curvesPlot(
       y: {
         label: axes.y,
         type: logY ? "log" : "linear",
+        ...(flat ? { domain: [ys[0] - pad, ys[0] + pad] } : {}),
         ...(logY
           ? {
             tickFormat: logTick,

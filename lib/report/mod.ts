@@ -14,6 +14,6 @@ export type { PairedTest, Summary } from "./stats.ts";
 export { svgToPng } from "./png.ts";
 /** The results API for scripts and notebooks (runs, metrics, statistics, figures). */
 export * as resultsApi from "./api.ts";
-export { type CsvValue, csvFiles, type MetricRow, metricsCsv, runsCsv } from "./csv.ts";
+export { csvFiles, type CsvValue, type MetricRow, metricsCsv, runsCsv } from "./csv.ts";
 export type { Chart } from "./charts.ts";
 export type { Comparison, Variant as ReportVariant } from "./analysis.ts";
