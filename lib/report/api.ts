@@ -34,8 +34,10 @@ import {
   variantsOf,
 } from "./analysis.ts";
 import {
+  attentionPlot,
   curvesPlot,
   effectPlot,
+  gatesPlot,
   gridHeatmapPlot,
   intervalPlot,
   type PlotSpec,
@@ -44,12 +46,20 @@ import {
 } from "./charts.ts";
 import { type MetricRow, metricRows, runRows } from "./csv.ts";
 import {
+  attentionInput,
   curveSeries,
   effectRows,
   finalRows,
+  gatesInput,
   heatmapAxes,
   isProportion,
+  lengthMetrics,
+  lengthPlot,
+  lengthSeries,
   pairedRows,
+  positionalInput,
+  positionalPlot,
+  similarityPlot,
 } from "./figures.ts";
 import { type ExperimentData, join, loadResults } from "./load.ts";
 import { shortVerdict, verdict } from "./report.ts";
@@ -295,4 +305,72 @@ export function heatmapFigure(
 /** The variant labels in plan order with the report's colours, for custom Plot figures. */
 export function variantColors(r: Results): { domain: string[]; range: string[] } {
   return paletteFor(r.variants.map((v) => v.label));
+}
+
+/**
+ * The variant named by its label or key; without a name, the first one for
+ * which `has` gives something. Throws, naming the choices, when none fits.
+ */
+function pick<T>(
+  r: Results,
+  name: string | undefined,
+  what: string,
+  has: (v: Variant) => T | undefined,
+): { variant: Variant; input: T } {
+  const candidates = name === undefined
+    ? r.variants
+    : r.variants.filter((v) => v.label === name || v.key === name);
+  if (name !== undefined && !candidates.length) {
+    throw new Error(
+      `${r.dir}: no variant "${name}"; variants: ${r.variants.map((v) => v.label).join(", ")}`,
+    );
+  }
+  for (const variant of candidates) {
+    const input = has(variant);
+    if (input !== undefined) return { variant, input };
+  }
+  throw new Error(
+    `${r.dir}: no run${name === undefined ? "" : ` of ${name}`} recorded ${what} ` +
+      `(artifacts/${what}.json)`,
+  );
+}
+
+/** A variant's positional-encoding table as an image (default: the first variant with one). */
+export function positionalFigure(r: Results, variant?: string): Figure {
+  const { input } = pick(r, variant, "positional", positionalInput);
+  return figure(positionalPlot(input.cut), "positional");
+}
+
+/** The cosine similarity between positions of a variant's positional table. */
+export function similarityFigure(r: Results, variant?: string): Figure {
+  const { input } = pick(r, variant, "positional", positionalInput);
+  return figure(similarityPlot(input.full), "similarity");
+}
+
+/** A variant's attention weights for one sample, layers × heads. */
+export function attentionFigure(r: Results, variant?: string): Figure {
+  const { input } = pick(r, variant, "attention", attentionInput);
+  return figure(attentionPlot(input.tokens, input.layers), "attention");
+}
+
+/** A variant's GMU gate activations per modality, split by the modality carrying the signal. */
+export function gatesFigure(r: Results, variant?: string): Figure {
+  const { input } = pick(r, variant, "gates", gatesInput);
+  return figure(gatesPlot(input.samples, input.modalities), "gates");
+}
+
+/** A metric by evaluation length (default: the primary metric, else the first recorded). */
+export function lengthFigure(r: Results, metric?: string): Figure {
+  const names = lengthMetrics(r.data, r.primary.split("/").pop()!);
+  const m = metric ?? names[0];
+  if (m === undefined || !names.includes(m)) {
+    throw new Error(
+      `${r.dir}: no length_generalization artifact with ${m ?? "a metric"}` +
+        (names.length ? `; recorded: ${names.join(", ")}` : ""),
+    );
+  }
+  return figure(
+    lengthPlot(lengthSeries(r.data, r.variants, m), r.variants.map((v) => v.label), m),
+    `length-${m}`,
+  );
 }

@@ -60,6 +60,11 @@ Deno.test("results API: each figure is the report's chart, drawn from the same s
     ["paired", fl.pairedFigure(r)],
     ["effect-model-heads", fl.effectFigure(r, "model.heads")],
     [`heatmap-model-positional-model-heads`, fl.heatmapFigure(r, axes[0], axes[1])],
+    ["positional-0", fl.positionalFigure(r)],
+    ["similarity-2", fl.similarityFigure(r, r.variants[2].label)],
+    ["attention-2", fl.attentionFigure(r, r.variants[2].key)],
+    ["gates-3", fl.gatesFigure(r, r.variants[3].label)],
+    ["length-exact-match", fl.lengthFigure(r)],
   ];
   for (const [id, f] of cases) {
     assert.equal(renderSpec(id, f.spec), svg(id), id);
@@ -69,5 +74,6 @@ Deno.test("results API: each figure is the report's chart, drawn from the same s
     assert.match(shown["image/svg+xml"], /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     assert.match(f.outerHTML, /^<svg /);
   }
+  assert.throws(() => fl.gatesFigure(r, "no such"), /no variant "no such"; variants: /);
   await Deno.remove(dir, { recursive: true });
 });
