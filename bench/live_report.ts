@@ -5,7 +5,7 @@
  * 1. One live rebuild (read the results, render, write report.html), timed
  *    20 times in this process after one warm-up: median wall and CPU ms.
  * 2. With `--sweeps N` (N ≥ 1): the quick start's sweep (`--force all`), N
- *    times with live pages and N times without (`FUSELAB_LIVE_REPORT=0`),
+ *    times with live pages and N times without (`--no-live`),
  *    alternating so that machine noise falls on both; prints each sweep's
  *    wall time and its runs' training seconds (status.json) and the medians.
  *
@@ -19,7 +19,11 @@ const sweepsAt = args.indexOf("--sweeps");
 const sweeps = sweepsAt >= 0 ? Number(args.splice(sweepsAt, 2)[1]) : 0;
 const dir = args[0] ?? "results/quickstart";
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
 const cpuMs = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
@@ -54,8 +58,15 @@ console.log(
 async function sweep(live: boolean): Promise<{ wall: number; train: number }> {
   const t0 = performance.now();
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "exp", "experiments/quickstart.ts", "--plain", "--force", "all"],
-    env: { FUSELAB_LIVE_REPORT: live ? "1" : "0" },
+    args: [
+      "task",
+      "exp",
+      "experiments/quickstart.ts",
+      "--plain",
+      "--force",
+      "all",
+      ...(live ? [] : ["--no-live"]),
+    ],
     stdout: "piped",
     stderr: "piped",
   }).output();

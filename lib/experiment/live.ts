@@ -17,7 +17,7 @@
  * rebuild in flight and ends the thread; the sweep then builds the final
  * pages as `deno task report` does.
  *
- * `FUSELAB_LIVE_REPORT=0` turns live pages off (the final report is built
+ * `deno task exp --no-live` turns live pages off (the final report is built
  * all the same).
  *
  * @module
@@ -61,15 +61,6 @@ interface Running {
   label: string;
   startedAt: number;
   p?: LoopProgress;
-}
-
-/** Whether live pages are wanted (`FUSELAB_LIVE_REPORT` is not `0`). */
-export function liveWanted(): boolean {
-  try {
-    return Deno.env.get("FUSELAB_LIVE_REPORT") !== "0";
-  } catch {
-    return true;
-  }
 }
 
 /**
@@ -275,7 +266,7 @@ export function sweepDisplay(
   display: { tty?: boolean },
   live: LiveOptions | undefined,
 ): ProgressDisplay & { stopLive?: () => Promise<void> } {
-  return live && todo > 0 && liveWanted()
+  return live && todo > 0
     ? new LiveDisplay(todo, display, live)
     : new ProgressDisplay(todo, display);
 }
@@ -286,10 +277,10 @@ export function sweepDisplay(
  */
 export function liveFor(
   loaded: LoadedExperiment,
-  opts: { report?: boolean; jobs: number; runs: unknown[] },
+  opts: { report?: boolean; live?: boolean; jobs: number; runs: unknown[] },
   skipped: number,
 ): LiveOptions | undefined {
-  if (!(opts.report ?? true)) return undefined;
+  if (!(opts.report ?? true) || opts.live === false) return undefined;
   return {
     experimentDir: loaded.experimentDir,
     resultsRoot: loaded.resultsRoot,

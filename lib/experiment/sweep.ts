@@ -52,6 +52,8 @@ export interface SweepOptions {
   workerArgs: string[];
   /** Build the report when done (default true). */
   report?: boolean;
+  /** Keep the report live while the sweep runs (default: when `report`). */
+  live?: boolean;
   /** Progress display mode: force a TTY display or plain lines (default: detect). */
   tty?: boolean;
 }
