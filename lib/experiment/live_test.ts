@@ -77,3 +77,93 @@ Deno.test("LiveDisplay rebuilds the live pages on start, evaluation and finish",
   assert.equal(rebuilds.length, n);
   await Deno.remove(root, { recursive: true });
 });
+
+const DUMMY = new URL("./testdata/dummy_task.ts", import.meta.url).href;
+const SCHEMA = new URL("./schema.ts", import.meta.url).href;
+
+Deno.test("a sweep's pages are live while it runs; its last build is deno task report's, byte for byte", async () => {
+  const { main: exp } = await import("../cli/exp.ts");
+  const { main: report } = await import("../cli/report.ts");
+  const dir = await Deno.makeTempDir({ prefix: "fuselab-live-sweep-" });
+  const file = `${dir}/exp.ts`;
+  await Deno.writeTextFile(
+    file,
+    `import { defineExperiment } from "${SCHEMA}";
+import { dummyTask } from "${DUMMY}";
+export const tasks = [dummyTask];
+export default defineExperiment({
+  name: "live",
+  backend: "cpu",
+  task: { name: "dummy_linear", sleepMs: 40 },
+  train: { epochs: 4, lr: { schedule: "constant", value: 0.05 }, logEvery: 2 },
+  axes: { "task.dim": [3, 5] },
+  seeds: [0, 1],
+});
+`,
+  );
+  const results = `${dir}/results`;
+  const page = `${results}/live/report.html`;
+  // Watch the page while the sweep trains (the dummy task sleeps, so this loop gets its turns).
+  const seen: string[] = [];
+  let sweeping = true;
+  const watch = (async () => {
+    while (sweeping) {
+      const html = await Deno.readTextFile(page).catch(() => "");
+      if (html.includes("Sweep in progress") && !seen.includes(html)) seen.push(html);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  })();
+  const log = console.log;
+  const write = Deno.stdout.writeSync;
+  const out: string[] = [];
+  console.log = (...a: unknown[]) => void out.push(a.join(" "));
+  Deno.stdout.writeSync = (b: Uint8Array) => {
+    out.push(new TextDecoder().decode(b));
+    return b.length;
+  };
+  let code: number;
+  try {
+    code = await exp([file, "--results", results, "--plain"]);
+  } finally {
+    sweeping = false;
+    console.log = log;
+    Deno.stdout.writeSync = write;
+  }
+  await watch;
+  assert.equal(code, 0, out.join(""));
+  assert.match(out.join(""), /live report: rebuilt \d+ times? while training/);
+  assert.ok(seen.length > 0, "a live page was seen during the sweep");
+  assert.ok(
+    seen.every((h) => h.includes('<meta http-equiv="refresh" content="10">')),
+    "every live page refreshes itself",
+  );
+  assert.ok(seen.some((h) => / [0-3] of 4 runs finished/.test(h)), "a page from mid-sweep");
+
+  const files = async () => {
+    const all: Record<string, Uint8Array> = {};
+    const walk = async (d: string) => {
+      for await (const e of Deno.readDir(d)) {
+        const p = `${d}/${e.name}`;
+        if (e.isDirectory) {
+          if (e.name !== "runs") await walk(p);
+        } else all[p] = await Deno.readFile(p);
+      }
+    };
+    await walk(results);
+    return all;
+  };
+  const finished = await files();
+  const last = new TextDecoder().decode(finished[page]);
+  assert.ok(!last.includes("Sweep in progress") && !last.includes("refresh"));
+  assert.ok(`${results}/live/runs.csv` in finished && `${results}/index.html` in finished);
+  console.log = () => {};
+  try {
+    assert.equal(await report(["--results", results]), 0);
+  } finally {
+    console.log = log;
+  }
+  const rebuilt = await files();
+  assert.deepEqual(Object.keys(rebuilt).sort(), Object.keys(finished).sort());
+  for (const [p, bytes] of Object.entries(finished)) assert.deepEqual(rebuilt[p], bytes, p);
+  await Deno.remove(dir, { recursive: true });
+});
