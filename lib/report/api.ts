@@ -5,7 +5,7 @@
  * function returning its Observable Plot figure.
  *
  * ```ts
- * import * as fl from "fuselab/lib/report/api.ts";
+ * import * as fl from "./lib/report/api.ts";
  * const r = await fl.openResults("results/quickstart");
  * r.runs;                      // one record per run: the columns of runs.csv
  * fl.comparisonTable(r);       // each variant vs the baseline, paired by seed
