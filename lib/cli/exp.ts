@@ -48,6 +48,7 @@ options:
   --launcher NAME         hand the plan to lib/launch/NAME.ts (options exp does not know,
                           and everything after --, go to it)
   --no-report             do not rebuild the report at the end
+  --no-live               no live report while the sweep runs (only the final one)
   --plain                 plain progress lines even on a terminal
   -h, --help              this help
 
@@ -307,6 +308,7 @@ const OPTIONS = {
   worker: { type: "boolean" },
   launcher: { type: "string" },
   "no-report": { type: "boolean" },
+  "no-live": { type: "boolean" },
   plain: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -500,6 +502,7 @@ export async function main(args: string[]): Promise<number> {
       force,
       workerArgs: o.backend ? ["--backend", o.backend] : [],
       report,
+      live: !o["no-live"],
       tty: o.plain ? false : undefined,
     });
     return summary.exitCode;

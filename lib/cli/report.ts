@@ -6,15 +6,18 @@
  *
  * @module
  */
-import { buildIndex, buildReport, experimentDirs } from "../report/mod.ts";
+import { buildIndex, buildReport, experimentDirs, loadResults } from "../report/mod.ts";
+import { csvFiles } from "../report/csv.ts";
+import { writeAtomic } from "../report/report.ts";
 
 const HELP =
-  `usage: deno task report [<experiment file> | <results/<name> folder>] [--results <root>]
+  `usage: deno task report [<experiment file> | <results/<name> folder>] [--results <root>] [--csv]
 
   (no argument)         rebuild every results/<experiment>/report.html and results/index.html
   <experiment file>     rebuild the report of the experiment run from that file
   <results folder>      rebuild the report of that folder (one holding manifest.json)
   --results <root>      where experiments are stored (default: results)
+  --csv                 write only runs.csv and metrics.csv beside each report (no pages)
 `;
 
 async function isFile(path: string): Promise<boolean> {
@@ -64,6 +67,7 @@ export async function resolveTarget(arg: string, root: string): Promise<string> 
 /** Entry point; returns the process exit code. */
 export async function main(args: string[]): Promise<number> {
   let root = "results";
+  let csvOnly = false;
   const targets: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -78,6 +82,8 @@ export async function main(args: string[]): Promise<number> {
       root = norm(args[++i]);
     } else if (a.startsWith("--results=")) {
       root = norm(a.slice("--results=".length));
+    } else if (a === "--csv") {
+      csvOnly = true;
     } else if (a.startsWith("-")) {
       console.error(`report: unknown option ${a}\n\n${HELP}`);
       return 2;
@@ -91,7 +97,12 @@ export async function main(args: string[]): Promise<number> {
     if (!dirs.length) console.log(`report: no experiments under ${root}/ yet`);
     for (const dir of dirs) {
       try {
-        console.log(`report: ${await buildReport(dir)}`);
+        if (csvOnly) {
+          for (const [path, text] of csvFiles(await loadResults(dir))) {
+            await writeAtomic(path, text);
+            console.log(`report: ${path}`);
+          }
+        } else console.log(`report: ${await buildReport(dir)}`);
       } catch (e) {
         failures++;
         console.error(`report: ${dir}: ${(e as Error).message}`);
@@ -101,7 +112,7 @@ export async function main(args: string[]): Promise<number> {
     const parents = targets.length
       ? [...new Set(dirs.map((d) => d.includes("/") ? d.replace(/\/[^/]*$/, "") : "."))]
       : [root];
-    for (const p of parents) console.log(`report: ${await buildIndex(p)}`);
+    if (!csvOnly) { for (const p of parents) console.log(`report: ${await buildIndex(p)}`); }
   } catch (e) {
     console.error(`report: ${(e as Error).message}`);
     return 1;

@@ -5,7 +5,8 @@
  * ```
  * results/<experiment>/
  *   manifest.json                 Manifest: every planned run
- *   report.html                   written by lib/report
+ *   report.html                   written by lib/report (live while a sweep runs)
+ *   runs.csv, metrics.csv         written by lib/report: tidy exports (lib/report/csv.ts)
  *   runs/<run-id>/
  *     config.json                 RunRecord: resolved config, variant, seed
  *     env.json                    EnvRecord: Deno, tfjs, backend, machine, code version

@@ -17,7 +17,8 @@ import type { LoopProgress } from "../train/loop.ts";
 import { DamagedFileError, exists, writeJsonAtomic } from "../util/atomic.ts";
 import { getCodeVersion } from "./env.ts";
 import type { PlannedRun } from "./plan.ts";
-import { ProgressDisplay } from "./progress.ts";
+import { liveFor, sweepDisplay } from "./live.ts";
+import type { ProgressDisplay } from "./progress.ts";
 import type { Manifest, StatusRecord } from "../contract/results.ts";
 import { RunLock } from "./lock.ts";
 import { clearRun, executeRun, isLive, readStatus, RunBusyError, runDir } from "./run.ts";
@@ -62,6 +63,8 @@ export interface SweepOptions {
   workerArgs: string[];
   /** Build the report when done (default true). */
   report?: boolean;
+  /** Keep the report live while the sweep runs (default: when `report`). */
+  live?: boolean;
   /** Progress display mode: force a TTY display or plain lines (default: detect). */
   tty?: boolean;
 }
@@ -369,9 +372,10 @@ export async function runSweep(
     else if (s.state === "diverged") summary.diverged++;
     else summary.failed++;
   };
-  const display = new ProgressDisplay(todo.length, { tty: opts.tty });
-  for (const note of notes) display.log(note);
   const finished = summary.skipped - summary.busy;
+  // live report.html and index while runs train (lib/experiment/live.ts)
+  const display = sweepDisplay(todo.length, { tty: opts.tty }, liveFor(loaded, opts, finished));
+  for (const note of notes) display.log(note);
   const failedBefore = summary.failed - summary.damaged;
   if (finished) {
     display.log(
@@ -397,6 +401,7 @@ export async function runSweep(
     await runAll(loaded, todo, opts, display, count);
   } finally {
     if (todo.length) Deno.removeSignalListener("SIGINT", onInterrupt);
+    await display.stopLive?.();
   }
   display.close();
   const parts = [`${summary.done} done`];

@@ -153,6 +153,25 @@ function rampSvg(
   };
 }
 
+/**
+ * A chart before rendering: the Observable Plot options (sized), the legend
+ * fuselab draws above it, and SVG drawn under its marks (an embedded image).
+ * The report and the results API (`lib/report/api.ts`) draw from the same specs.
+ */
+export interface PlotSpec {
+  /** Plot options without `document`; `width` and `height` in pixels. */
+  options: Plot.PlotOptions & { width: number; height: number };
+  /** The legend drawn above the plot, if any. */
+  legend?: Legend;
+  /** SVG inserted under the plot's marks (after its style element). */
+  underlay?: string;
+}
+
+/** Renders a spec to a standalone SVG document (legend included, white background). */
+export function renderSpec(id: string, spec: PlotSpec): string {
+  return renderPlot(id, spec.options, spec.legend, spec.underlay);
+}
+
 /** Renders Plot options (without `document`) to a standalone SVG with an optional legend. */
 export function renderPlot(
   id: string,
@@ -216,12 +235,11 @@ export interface Series {
  * Curves per variant: each seed faint, the mean over seeds bold, and a
  * min–max band over seeds at each x.
  */
-export function curvesChart(
-  id: string,
+export function curvesPlot(
   series: Series[],
   labels: string[],
   axes: { x: string; y: string; logY?: boolean },
-): string {
+): PlotSpec {
   const agg: { label: string; x: number; mean: number; min: number; max: number; n: number }[] = [];
   for (const label of labels) {
     const byX = new Map<number, number[]>();
@@ -252,65 +270,82 @@ export function curvesChart(
   const xs = [...new Set(seedPts.map((p) => p.x))];
   const logY = axes.logY ?? (/loss|perplexity|ppl/i.test(axes.y) && ys.length > 0 &&
     Math.min(...ys) > 0 && Math.max(...ys) / Math.min(...ys) > 20);
+  // a single y value (one evaluation, or a constant metric) would make a degenerate scale: pad it
+  const flat = ys.length > 0 && Math.min(...ys) === Math.max(...ys);
+  const pad = flat ? Math.abs(ys[0]) * 0.1 || 0.1 : 0;
   const colors = variantColors(labels);
   const sparse = agg.length <= 30 * Math.max(1, labels.length);
-  return renderPlot(id, {
-    width: 880,
-    height: 300,
-    marginLeft: 56,
-    marginRight: 20,
-    grid: true,
-    x: {
-      label: axes.x,
-      // a single x (one evaluation) would make a degenerate scale: pad it
-      ...(xs.length === 1
-        ? { domain: [xs[0] - 1, xs[0] + 1], ticks: xs, tickFormat: (d: number) => String(d) }
-        : {}),
-    },
-    y: {
-      label: axes.y,
-      type: logY ? "log" : "linear",
-      ...(logY
-        ? {
-          tickFormat: logTick,
-        }
-        : {}),
-    },
-    color: colors,
-    marks: [
-      Plot.areaY(agg, {
-        x: "x",
-        y1: "min",
-        y2: "max",
-        fill: "label",
-        fillOpacity: 0.14,
-        z: "label",
-      }),
-      Plot.lineY(seedPts, {
-        x: "x",
-        y: "y",
-        z: "run",
-        stroke: "label",
-        strokeOpacity: 0.3,
-        strokeWidth: 1,
-      }),
-      Plot.lineY(agg, { x: "x", y: "mean", z: "label", stroke: "label", strokeWidth: 2.2 }),
-      ...(sparse
-        ? [Plot.dot(agg, {
+  return {
+    options: {
+      width: 880,
+      height: 300,
+      marginLeft: 56,
+      marginRight: 20,
+      grid: true,
+      x: {
+        label: axes.x,
+        // a single x (one evaluation) would make a degenerate scale: pad it
+        ...(xs.length === 1
+          ? { domain: [xs[0] - 1, xs[0] + 1], ticks: xs, tickFormat: (d: number) => String(d) }
+          : {}),
+      },
+      y: {
+        label: axes.y,
+        type: logY ? "log" : "linear",
+        ...(flat ? { domain: [ys[0] - pad, ys[0] + pad] } : {}),
+        ...(logY
+          ? {
+            tickFormat: logTick,
+          }
+          : {}),
+      },
+      color: colors,
+      marks: [
+        Plot.areaY(agg, {
           x: "x",
-          y: "mean",
+          y1: "min",
+          y2: "max",
           fill: "label",
-          r: 2.5,
-          title: (d: { label: string; x: number; mean: number; n: number }) =>
-            `${d.label}\n${axes.x} ${d.x}: ${fmt(d.mean)} (mean of ${d.n})`,
-        })]
-        : []),
-    ],
-  }, {
-    kind: "swatches",
-    items: labels.map((l, i) => ({ label: l, color: colors.range[i] })),
-    line: true,
-  });
+          fillOpacity: 0.14,
+          z: "label",
+        }),
+        Plot.lineY(seedPts, {
+          x: "x",
+          y: "y",
+          z: "run",
+          stroke: "label",
+          strokeOpacity: 0.3,
+          strokeWidth: 1,
+        }),
+        Plot.lineY(agg, { x: "x", y: "mean", z: "label", stroke: "label", strokeWidth: 2.2 }),
+        ...(sparse
+          ? [Plot.dot(agg, {
+            x: "x",
+            y: "mean",
+            fill: "label",
+            r: 2.5,
+            title: (d: { label: string; x: number; mean: number; n: number }) =>
+              `${d.label}\n${axes.x} ${d.x}: ${fmt(d.mean)} (mean of ${d.n})`,
+          })]
+          : []),
+      ],
+    },
+    legend: {
+      kind: "swatches",
+      items: labels.map((l, i) => ({ label: l, color: colors.range[i] })),
+      line: true,
+    },
+  };
+}
+
+/** [`curvesPlot`] rendered to a standalone SVG document (the report's chart files). */
+export function curvesChart(
+  id: string,
+  series: Series[],
+  labels: string[],
+  axes: { x: string; y: string; logY?: boolean },
+): string {
+  return renderSpec(id, curvesPlot(series, labels, axes));
 }
 
 /** One row of an interval chart: a label, a mean with interval, and the individual values. */
@@ -329,6 +364,51 @@ export interface IntervalRow {
  * per label; a dashed zero line when `zero` is set (paired differences);
  * intervals cut to `clip` when given (a metric's possible range).
  */
+export function intervalPlot(
+  rows: IntervalRow[],
+  colorLabels: string[],
+  xLabel: string,
+  zero = false,
+  clip?: [number, number],
+): PlotSpec {
+  const colors = variantColors(colorLabels);
+  const pts = rows.flatMap((r) => r.points.map((p) => ({ ...p, label: r.label, color: r.color })));
+  const ci = rows.filter((r) => Number.isFinite(r.lo) && Number.isFinite(r.hi)).map((r) =>
+    clip ? { ...r, lo: Math.max(clip[0], r.lo), hi: Math.min(clip[1], r.hi) } : r
+  );
+  return {
+    options: {
+      width: 880,
+      height: 46 + 38 * rows.length,
+      marginLeft: marginFor(rows.map((r) => r.label)),
+      marginRight: 24,
+      x: { label: xLabel, grid: true, ...(zero ? {} : {}) },
+      y: { label: null, domain: rows.map((r) => r.label) },
+      color: colors,
+      marks: [
+        ...(zero ? [Plot.ruleX([0], { stroke: "#555", strokeDasharray: "4,3" })] : []),
+        Plot.ruleY(ci, { y: "label", x1: "lo", x2: "hi", stroke: "color", strokeWidth: 2.5 }),
+        Plot.tickX(rows.filter((r) => Number.isFinite(r.mean)), {
+          y: "label",
+          x: "mean",
+          stroke: "currentColor",
+          strokeWidth: 2.5,
+        }),
+        Plot.dot(pts, {
+          y: "label",
+          x: "value",
+          fill: "color",
+          stroke: "white",
+          r: 4.5,
+          fillOpacity: 0.85,
+          title: "title",
+        }),
+      ],
+    },
+  };
+}
+
+/** [`intervalPlot`] rendered to a standalone SVG document (the report's chart files). */
 export function intervalChart(
   id: string,
   rows: IntervalRow[],
@@ -337,39 +417,7 @@ export function intervalChart(
   zero = false,
   clip?: [number, number],
 ): string {
-  const colors = variantColors(colorLabels);
-  const pts = rows.flatMap((r) => r.points.map((p) => ({ ...p, label: r.label, color: r.color })));
-  const ci = rows.filter((r) => Number.isFinite(r.lo) && Number.isFinite(r.hi)).map((r) =>
-    clip ? { ...r, lo: Math.max(clip[0], r.lo), hi: Math.min(clip[1], r.hi) } : r
-  );
-  return renderPlot(id, {
-    width: 880,
-    height: 46 + 38 * rows.length,
-    marginLeft: marginFor(rows.map((r) => r.label)),
-    marginRight: 24,
-    x: { label: xLabel, grid: true, ...(zero ? {} : {}) },
-    y: { label: null, domain: rows.map((r) => r.label) },
-    color: colors,
-    marks: [
-      ...(zero ? [Plot.ruleX([0], { stroke: "#555", strokeDasharray: "4,3" })] : []),
-      Plot.ruleY(ci, { y: "label", x1: "lo", x2: "hi", stroke: "color", strokeWidth: 2.5 }),
-      Plot.tickX(rows.filter((r) => Number.isFinite(r.mean)), {
-        y: "label",
-        x: "mean",
-        stroke: "currentColor",
-        strokeWidth: 2.5,
-      }),
-      Plot.dot(pts, {
-        y: "label",
-        x: "value",
-        fill: "color",
-        stroke: "white",
-        r: 4.5,
-        fillOpacity: 0.85,
-        title: "title",
-      }),
-    ],
-  });
+  return renderSpec(id, intervalPlot(rows, colorLabels, xLabel, zero, clip));
 }
 
 /** One value of an axis with the others averaged. */
@@ -382,87 +430,110 @@ export interface EffectRow {
 }
 
 /** Metric by axis value: per-seed averages as grey dots, mean as a diamond, 95% interval bars. */
-export function effectChart(id: string, rows: EffectRow[], xLabel: string, yLabel: string): string {
+export function effectPlot(rows: EffectRow[], xLabel: string, yLabel: string): PlotSpec {
   const pts = rows.flatMap((r) => r.seeds.map((s) => ({ ...s, x: r.value })));
-  return renderPlot(id, {
-    width: 420,
-    height: 260,
-    marginLeft: 56,
-    marginBottom: 40,
-    x: { label: xLabel, domain: rows.map((r) => r.value), type: "point", padding: 0.5 },
-    y: { label: yLabel, grid: true },
-    marks: [
-      Plot.ruleX(rows.filter((r) => Number.isFinite(r.lo)), {
-        x: "value",
-        y1: "lo",
-        y2: "hi",
-        stroke: PALETTE[0],
-        strokeWidth: 2.5,
-      }),
-      Plot.lineY(rows, { x: "value", y: "mean", stroke: PALETTE[0], strokeOpacity: 0.6 }),
-      Plot.dot(pts, {
-        x: "x",
-        y: "value",
-        fill: "#999",
-        r: 3,
-        dx: 8,
-        title: (d: { seed: number; value: number }) => `seed ${d.seed}: ${fmt(d.value)}`,
-      }),
-      Plot.dot(rows.filter((r) => Number.isFinite(r.mean)), {
-        x: "value",
-        y: "mean",
-        fill: PALETTE[0],
-        r: 5,
-        symbol: "diamond",
-        title: (r: EffectRow) => `mean ${fmt(r.mean)}`,
-      }),
-    ],
-  });
+  return {
+    options: {
+      width: 420,
+      height: 260,
+      marginLeft: 56,
+      marginBottom: 40,
+      x: { label: xLabel, domain: rows.map((r) => r.value), type: "point", padding: 0.5 },
+      y: { label: yLabel, grid: true },
+      marks: [
+        Plot.ruleX(rows.filter((r) => Number.isFinite(r.lo)), {
+          x: "value",
+          y1: "lo",
+          y2: "hi",
+          stroke: PALETTE[0],
+          strokeWidth: 2.5,
+        }),
+        Plot.lineY(rows, { x: "value", y: "mean", stroke: PALETTE[0], strokeOpacity: 0.6 }),
+        Plot.dot(pts, {
+          x: "x",
+          y: "value",
+          fill: "#999",
+          r: 3,
+          dx: 8,
+          title: (d: { seed: number; value: number }) => `seed ${d.seed}: ${fmt(d.value)}`,
+        }),
+        Plot.dot(rows.filter((r) => Number.isFinite(r.mean)), {
+          x: "value",
+          y: "mean",
+          fill: PALETTE[0],
+          r: 5,
+          symbol: "diamond",
+          title: (r: EffectRow) => `mean ${fmt(r.mean)}`,
+        }),
+      ],
+    },
+  };
+}
+
+/** [`effectPlot`] rendered to a standalone SVG document (the report's chart files). */
+export function effectChart(
+  id: string,
+  rows: EffectRow[],
+  xLabel: string,
+  yLabel: string,
+): string {
+  return renderSpec(id, effectPlot(rows, xLabel, yLabel));
 }
 
 /** A heatmap of categorical rows × columns with the value written in each cell. */
-export function gridHeatmap(
-  id: string,
+export function gridHeatmapPlot(
   cells: { row: string; col: string; mean: number; n: number }[],
   axes: { row: string; col: string; rows: string[]; cols: string[]; value: string },
-): string {
+): PlotSpec {
   const vals = cells.map((c) => c.mean).filter(Number.isFinite);
   const domain: [number, number] = vals.length ? [Math.min(...vals), Math.max(...vals)] : [0, 1];
   if (domain[0] === domain[1]) domain[1] = domain[0] + 1e-9;
   const mid = (domain[0] + domain[1]) / 2;
   const ml = marginFor(axes.rows, 60);
-  return renderPlot(id, {
-    width: Math.max(
-      340,
-      Math.min(
-        760,
-        ml + 30 + Math.max(90, ...axes.cols.map((c) => textWidth(c) + 20)) * axes.cols.length,
+  return {
+    options: {
+      width: Math.max(
+        340,
+        Math.min(
+          760,
+          ml + 30 + Math.max(90, ...axes.cols.map((c) => textWidth(c) + 20)) * axes.cols.length,
+        ),
       ),
-    ),
-    height: Math.max(180, 60 + 44 * axes.rows.length),
-    marginLeft: ml,
-    marginTop: 30,
-    x: { label: axes.col, domain: axes.cols, axis: "top" },
-    y: { label: axes.row, domain: axes.rows },
-    color: { type: "linear", scheme: "viridis", domain },
-    marks: [
-      Plot.cell(cells.filter((c) => Number.isFinite(c.mean)), {
-        x: "col",
-        y: "row",
-        fill: "mean",
-        inset: 1,
-      }),
-      Plot.text(cells, {
-        x: "col",
-        y: "row",
-        text: (c: { mean: number; n: number }) => `${fmt(c.mean)}\nn=${c.n}`,
-        fill: (
-          c: { mean: number },
-        ) => (Number.isFinite(c.mean) && c.mean < mid ? "white" : "black"),
-        fontSize: 11,
-      }),
-    ],
-  }, { kind: "ramp", scheme: "viridis", domain, label: axes.value });
+      height: Math.max(180, 60 + 44 * axes.rows.length),
+      marginLeft: ml,
+      marginTop: 30,
+      x: { label: axes.col, domain: axes.cols, axis: "top" },
+      y: { label: axes.row, domain: axes.rows },
+      color: { type: "linear", scheme: "viridis", domain },
+      marks: [
+        Plot.cell(cells.filter((c) => Number.isFinite(c.mean)), {
+          x: "col",
+          y: "row",
+          fill: "mean",
+          inset: 1,
+        }),
+        Plot.text(cells, {
+          x: "col",
+          y: "row",
+          text: (c: { mean: number; n: number }) => `${fmt(c.mean)}\nn=${c.n}`,
+          fill: (
+            c: { mean: number },
+          ) => (Number.isFinite(c.mean) && c.mean < mid ? "white" : "black"),
+          fontSize: 11,
+        }),
+      ],
+    },
+    legend: { kind: "ramp", scheme: "viridis", domain, label: axes.value },
+  };
+}
+
+/** [`gridHeatmapPlot`] rendered to a standalone SVG document (the report's chart files). */
+export function gridHeatmap(
+  id: string,
+  cells: { row: string; col: string; mean: number; n: number }[],
+  axes: { row: string; col: string; rows: string[]; cols: string[]; value: string },
+): string {
+  return renderSpec(id, gridHeatmapPlot(cells, axes));
 }
 
 /**
@@ -476,11 +547,10 @@ export const PIXELATED = `style="image-rendering: pixelated"`;
  * A numeric matrix as an image (row 0 at the top), one pixel per cell in an
  * embedded PNG scaled without smoothing, with axes and a continuous legend.
  */
-export function matrixChart(
-  id: string,
+export function matrixPlot(
   matrix: number[][],
   opts: { x: string; y: string; value: string; diverging?: boolean; width?: number },
-): string {
+): PlotSpec {
   let lo = Infinity;
   let hi = -Infinity;
   for (const row of matrix) {
@@ -508,9 +578,8 @@ export function matrixChart(
   const uri = matrixDataUri(matrix, (v) => String(color.apply(v)));
   const image = `<image x="${ml}" y="${mt}" width="${inner}" height="${height - mt - mb}" ` +
     `preserveAspectRatio="none" image-rendering="optimizeSpeed" ${PIXELATED} href="${uri}"/>`;
-  return renderPlot(
-    id,
-    {
+  return {
+    options: {
       width,
       height,
       marginLeft: ml,
@@ -522,17 +591,25 @@ export function matrixChart(
       y: { label: opts.y, domain: [-0.5, rows - 0.5], reverse: true, tickFormat: "d" },
       marks: [Plot.frame({ stroke: "#999" })],
     },
-    { kind: "ramp", scheme, domain, label: opts.value },
-    image,
-  );
+    legend: { kind: "ramp", scheme, domain, label: opts.value },
+    underlay: image,
+  };
+}
+
+/** [`matrixPlot`] rendered to a standalone SVG document (the report's chart files). */
+export function matrixChart(
+  id: string,
+  matrix: number[][],
+  opts: { x: string; y: string; value: string; diverging?: boolean; width?: number },
+): string {
+  return renderSpec(id, matrixPlot(matrix, opts));
 }
 
 /** Attention weights of one sample: a grid of layers (rows) × heads (columns). */
-export function attentionChart(
-  id: string,
+export function attentionPlot(
   tokens: string[],
   layers: { layer: string; heads: number[][][] }[],
-): string {
+): PlotSpec {
   const cells: { layer: string; head: string; q: number; k: number; w: number }[] = [];
   for (const l of layers) {
     l.heads.forEach((m, h) =>
@@ -553,51 +630,62 @@ export function attentionChart(
   const rotate = longest > 2;
   const ml = 40 + Math.min(80, textWidth("x".repeat(longest)));
   const mb = rotate ? 20 + Math.min(80, textWidth("x".repeat(longest))) : 34;
-  return renderPlot(id, {
-    width: ml + 64 + facet * heads,
-    height: 30 + mb + facet * layers.length,
-    marginLeft: ml,
-    marginRight: 64,
-    marginBottom: mb,
-    marginTop: 30,
-    x: {
-      label: "key",
-      domain: idx,
-      tickFormat: label,
-      ticks: idx.filter((i) => i % every === 0),
-      tickRotate: rotate ? -90 : 0,
+  return {
+    options: {
+      width: ml + 64 + facet * heads,
+      height: 30 + mb + facet * layers.length,
+      marginLeft: ml,
+      marginRight: 64,
+      marginBottom: mb,
+      marginTop: 30,
+      x: {
+        label: "key",
+        domain: idx,
+        tickFormat: label,
+        ticks: idx.filter((i) => i % every === 0),
+        tickRotate: rotate ? -90 : 0,
+      },
+      y: {
+        label: "query",
+        domain: idx,
+        tickFormat: label,
+        ticks: idx.filter((i) => i % every === 0),
+      },
+      fx: { label: null, domain: Array.from({ length: heads }, (_, h) => `head ${h + 1}`) },
+      fy: { label: null, domain: layers.map((l) => l.layer) },
+      color: { type: "linear", scheme: "blues", domain: [0, 1] },
+      marks: [
+        Plot.cell(cells, {
+          x: "k",
+          y: "q",
+          fx: "head",
+          fy: "layer",
+          fill: "w",
+          stroke: "w",
+          strokeWidth: 0.6,
+          inset: 0,
+        }),
+        Plot.frame({ stroke: "#bbb" }),
+      ],
     },
-    y: {
-      label: "query",
-      domain: idx,
-      tickFormat: label,
-      ticks: idx.filter((i) => i % every === 0),
-    },
-    fx: { label: null, domain: Array.from({ length: heads }, (_, h) => `head ${h + 1}`) },
-    fy: { label: null, domain: layers.map((l) => l.layer) },
-    color: { type: "linear", scheme: "blues", domain: [0, 1] },
-    marks: [
-      Plot.cell(cells, {
-        x: "k",
-        y: "q",
-        fx: "head",
-        fy: "layer",
-        fill: "w",
-        stroke: "w",
-        strokeWidth: 0.6,
-        inset: 0,
-      }),
-      Plot.frame({ stroke: "#bbb" }),
-    ],
-  }, { kind: "ramp", scheme: "blues", domain: [0, 1], label: "attention weight" });
+    legend: { kind: "ramp", scheme: "blues", domain: [0, 1], label: "attention weight" },
+  };
+}
+
+/** [`attentionPlot`] rendered to a standalone SVG document (the report's chart files). */
+export function attentionChart(
+  id: string,
+  tokens: string[],
+  layers: { layer: string; heads: number[][][] }[],
+): string {
+  return renderSpec(id, attentionPlot(tokens, layers));
 }
 
 /** Gate activations per modality (box plots), split by which modality carried the signal. */
-export function gatesChart(
-  id: string,
+export function gatesPlot(
   samples: { modality: string; gate: number; signal?: string }[],
   modalities: string[],
-): string {
+): PlotSpec {
   const signals = [
     ...modalities.filter((m) => samples.some((s) => s.signal === m)),
     ...new Set(
@@ -609,24 +697,35 @@ export function gatesChart(
   const facets = signals.length > 0;
   const colors = variantColors(modalities);
   const ml = marginFor(modalities, 50);
-  return renderPlot(id, {
-    width: 880,
-    height: 50 + (facets ? signals.length : 1) * (30 * modalities.length + 24),
-    marginLeft: ml,
-    marginRight: facets ? 130 : 20,
-    x: { label: "gate activation", domain: [0, 1], grid: true },
-    y: { label: null, domain: modalities },
-    ...(facets ? { fy: { label: "signal carried by", domain: signals } } : {}),
-    color: colors,
-    marks: [
-      Plot.boxX(samples, {
-        x: "gate",
-        y: "modality",
-        ...(facets ? { fy: "signal" } : {}),
-        fill: "modality",
-        fillOpacity: 0.5,
-        r: 1.5,
-      }),
-    ],
-  });
+  return {
+    options: {
+      width: 880,
+      height: 50 + (facets ? signals.length : 1) * (30 * modalities.length + 24),
+      marginLeft: ml,
+      marginRight: facets ? 130 : 20,
+      x: { label: "gate activation", domain: [0, 1], grid: true },
+      y: { label: null, domain: modalities },
+      ...(facets ? { fy: { label: "signal carried by", domain: signals } } : {}),
+      color: colors,
+      marks: [
+        Plot.boxX(samples, {
+          x: "gate",
+          y: "modality",
+          ...(facets ? { fy: "signal" } : {}),
+          fill: "modality",
+          fillOpacity: 0.5,
+          r: 1.5,
+        }),
+      ],
+    },
+  };
+}
+
+/** [`gatesPlot`] rendered to a standalone SVG document (the report's chart files). */
+export function gatesChart(
+  id: string,
+  samples: { modality: string; gate: number; signal?: string }[],
+  modalities: string[],
+): string {
+  return renderSpec(id, gatesPlot(samples, modalities));
 }

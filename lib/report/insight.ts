@@ -7,255 +7,25 @@
  *
  * @module
  */
-import { labelOf, usable, valueText, type Variant } from "./analysis.ts";
+import type { Variant } from "./analysis.ts";
+import { attentionChart, type Chart, gatesChart, renderSpec } from "./charts.ts";
 import {
-  attentionChart,
-  type Chart,
-  curvesChart,
-  gatesChart,
-  matrixChart,
-  type Series,
-} from "./charts.ts";
+  attentionInput,
+  gatesInput,
+  lengthMetrics,
+  lengthPlot,
+  lengthSeries,
+  MAX_SIDE,
+  positionalInput,
+  positionalPlot,
+  similarityPlot,
+} from "./figures.ts";
 import { esc, fmt } from "./format.ts";
 import { figure, slug } from "./html.ts";
-import type { ExperimentData, RunData } from "./load.ts";
+import type { ExperimentData } from "./load.ts";
 
 /** Most variants that get their own insight charts (the rest are named in a note). */
 const MAX_INSIGHT_VARIANTS = 8;
-/** Largest side of a matrix image (positions or dimensions beyond are cut). */
-const MAX_SIDE = 64;
-
-function firstWith(v: Variant, name: string): RunData | undefined {
-  const sorted = [...v.runs].sort((a, b) =>
-    Number(usable(b)) - Number(usable(a)) || a.run.seed - b.run.seed
-  );
-  return sorted.find((r) => r.artifacts[name] !== undefined);
-}
-
-function isMatrix(x: unknown): x is number[][] {
-  return Array.isArray(x) && x.length > 0 && x.every((r) => Array.isArray(r));
-}
-
-function cosineSimilarity(m: number[][]): number[][] {
-  const norms = m.map((r) => Math.sqrt(r.reduce((s, v) => s + v * v, 0)) || 1);
-  return m.map((a, i) =>
-    m.map((b, j) => a.reduce((s, v, k) => s + v * (b[k] ?? 0), 0) / (norms[i] * norms[j]))
-  );
-}
-
-/** Draws a chart into the report and returns it (with its id for the figure). */
-type AddChart = (c: Chart) => Chart;
-
-/**
- * Positional encodings: each variant's table and its position similarity
- * (identical tables, e.g. the sinusoid across other axes, drawn once).
- */
-function positionalInsight(
-  shown: Variant[],
-  vi: (v: Variant) => number,
-  add: AddChart,
-): string | undefined {
-  const pos: string[] = [];
-  const seenMatrices = new Map<string, string>();
-  for (const v of shown) {
-    const r = firstWith(v, "positional");
-    if (!r) continue;
-    const a = r.artifacts.positional as { kind?: string; matrix?: unknown };
-    if (!isMatrix(a.matrix)) continue;
-    const full = a.matrix as number[][];
-    const sig = JSON.stringify(full);
-    const same = seenMatrices.get(sig);
-    if (same) {
-      pos.push(
-        `<p class="note">${esc(v.label)}: the same ${esc(a.kind ?? "")} table as ${esc(same)}.</p>`,
-      );
-      continue;
-    }
-    seenMatrices.set(sig, v.label);
-    const cut = full.slice(0, MAX_SIDE).map((row) => row.slice(0, MAX_SIDE));
-    const cutText = full.length > MAX_SIDE || (full[0]?.length ?? 0) > MAX_SIDE
-      ? ` Shown: the first ${cut.length} of ${full.length} positions, ${cut[0].length} of ` +
-        `${full[0].length} dimensions.`
-      : "";
-    const kind = a.kind ?? "positional";
-    const e = add({
-      id: `positional-${vi(v)}`,
-      title: `${v.label}: ${kind} encoding`,
-      caption:
-        `Encoding value per position (rows) and dimension (columns), seed ${r.run.seed}.${cutText}`,
-      svg: matrixChart(`positional-${vi(v)}`, cut, {
-        width: 420,
-        x: "dimension",
-        y: "position",
-        value: "encoding value",
-        diverging: true,
-      }),
-    });
-    const sim = cosineSimilarity(full.slice(0, MAX_SIDE));
-    const s = add({
-      id: `similarity-${vi(v)}`,
-      title: `${v.label}: position similarity`,
-      caption:
-        `Cosine similarity between the encodings of two positions (all dimensions), seed ${r.run.seed}.`,
-      svg: matrixChart(`similarity-${vi(v)}`, sim, {
-        width: 420,
-        x: "position",
-        y: "position",
-        value: "cosine similarity",
-        diverging: true,
-      }),
-    });
-    pos.push(`<div class="row">${figure(e)}${figure(s)}</div>`);
-  }
-  return pos.length ? `<h3>Positional encodings</h3>${pos.join("")}` : undefined;
-}
-
-/** Attention maps: every head of up to four layers for one sample, per variant. */
-function attentionInsight(
-  shown: Variant[],
-  vi: (v: Variant) => number,
-  add: AddChart,
-): string | undefined {
-  const att: string[] = [];
-  for (const v of shown) {
-    const r = firstWith(v, "attention");
-    if (!r) continue;
-    const a = r.artifacts.attention as {
-      tokens?: unknown[];
-      layers?: { layer: unknown; heads: unknown }[];
-    };
-    if (!Array.isArray(a.layers)) continue;
-    const layers = a.layers.filter((l) => Array.isArray(l.heads)).slice(0, 4).map((l) => ({
-      layer: typeof l.layer === "number" ? `layer ${l.layer}` : valueText(l.layer),
-      heads: (l.heads as number[][][]).slice(0, 8),
-    }));
-    if (!layers.length) continue;
-    const tokens = (a.tokens ?? []).map((t) => valueText(t));
-    const id = `attention-${vi(v)}`;
-    att.push(figure(add({
-      id,
-      title: `${v.label}: attention for one sample`,
-      caption: `Attention weights per head (columns) and layer (rows) for the sample ` +
-        `<code>${esc(tokens.join(" "))}</code>, seed ${r.run.seed}. Row: query position; ` +
-        `column: key position.` +
-        (a.layers.length > layers.length
-          ? ` First ${layers.length} of ${a.layers.length} layers.`
-          : ""),
-      svg: attentionChart(id, tokens, layers),
-    })));
-  }
-  return att.length ? `<h3>Attention maps</h3>${att.join("")}` : undefined;
-}
-
-/** GMU gates: gate activation per modality, split by the modality that carried the signal. */
-function gatesInsight(
-  shown: Variant[],
-  vi: (v: Variant) => number,
-  add: AddChart,
-): string | undefined {
-  const gates: string[] = [];
-  for (const v of shown) {
-    const withGates = v.runs.filter((r) => r.artifacts.gates !== undefined);
-    const done = withGates.filter(usable);
-    const runs = done.length ? done : withGates;
-    if (!runs.length) continue;
-    const samples: { modality: string; gate: number; signal?: string }[] = [];
-    let modalities: string[] = [];
-    for (const r of runs) {
-      const g = r.artifacts.gates as {
-        modalities?: string[];
-        values?: number[][];
-        informative?: number[];
-      };
-      if (!Array.isArray(g.modalities) || !Array.isArray(g.values)) continue;
-      modalities = g.modalities;
-      g.values.forEach((row, i) => {
-        const inf = g.informative?.[i];
-        row.forEach((gate, k) => {
-          if (!Number.isFinite(gate)) return;
-          samples.push({
-            modality: g.modalities![k] ?? String(k),
-            gate,
-            ...(inf !== undefined ? { signal: g.modalities![inf] ?? String(inf) } : {}),
-          });
-        });
-      });
-    }
-    if (!samples.length) continue;
-    const id = `gates-${vi(v)}`;
-    const signals = modalities.filter((mod) => samples.some((s) => s.signal === mod));
-    const means = signals.map((sig) =>
-      `signal in ${sig}: ` + modalities.map((mod) => {
-        const xs = samples.filter((s) => s.signal === sig && s.modality === mod).map((s) => s.gate);
-        return `${mod} ${fmt(xs.reduce((a, b) => a + b, 0) / xs.length)}`;
-      }).join(", ")
-    );
-    gates.push(figure(add({
-      id,
-      title: `${v.label}: gate activation per modality`,
-      caption: `GMU gate activations over evaluation samples, pooled over ${runs.length} ` +
-        `${done.length ? "finished " : ""}run(s)` +
-        (signals.length
-          ? `, split by which modality carried the signal. Mean gate — ${esc(means.join("; "))}.`
-          : ".") +
-        ` Box: quartiles; whiskers: 1.5 IQR; dots: outliers.`,
-      svg: gatesChart(id, samples, modalities),
-    })));
-  }
-  return gates.length ? `<h3>Gated multimodal unit: gates</h3>${gates.join("")}` : undefined;
-}
-
-/** Length generalization: up to three metrics by evaluation length, the primary first. */
-function lengthInsight(
-  data: ExperimentData,
-  variants: Variant[],
-  labels: string[],
-  pName: string,
-  add: AddChart,
-): string[] {
-  const parts: string[] = [];
-  const lenRuns = data.runs.filter((r) =>
-    r.artifacts.length_generalization !== undefined && usable(r)
-  );
-  const lenMetrics = new Set<string>();
-  for (const r of lenRuns) {
-    const a = r.artifacts.length_generalization as { metrics?: Record<string, unknown> };
-    for (const k of Object.keys(a.metrics ?? {})) lenMetrics.add(k);
-  }
-  const ordered = [...lenMetrics].sort((a, b) =>
-    Number(b === pName) - Number(a === pName) || a.localeCompare(b)
-  ).slice(0, 3);
-  for (const metric of ordered) {
-    const series: Series[] = lenRuns.map((r) => {
-      const a = r.artifacts.length_generalization as {
-        lengths?: number[];
-        metrics?: Record<string, number[]>;
-      };
-      const ys = a.metrics?.[metric] ?? [];
-      return {
-        label: labelOf(variants, r),
-        runId: r.run.id,
-        seed: r.run.seed,
-        points: (a.lengths ?? []).map((x, i) => ({ x, y: ys[i] })).filter((p) =>
-          typeof p.y === "number"
-        ),
-      };
-    }).filter((s) => s.points.length);
-    if (!series.length) continue;
-    const id = `length-${slug(metric)}`;
-    parts.push(
-      (parts.length ? "" : "<h3>Length generalization</h3>") +
-        figure(add({
-          id,
-          title: `${metric} by evaluation length`,
-          caption:
-            `Bold: mean over seeds; band: min–max over seeds; faint: seeds (done runs only).`,
-          svg: curvesChart(id, series, labels, { x: "evaluation length", y: metric, logY: false }),
-        })),
-    );
-  }
-  return parts;
-}
 
 /**
  * The "Model insight" section: positional tables and their position
@@ -276,11 +46,109 @@ export function insightSection(
     : "";
   const vi = (v: Variant) => variants.indexOf(v);
 
-  for (const section of [positionalInsight, attentionInsight, gatesInsight]) {
-    const html = section(shown, vi, add);
-    if (html) parts.push(html);
+  // positional encodings (identical tables, e.g. the sinusoid across other axes, drawn once)
+  const pos: string[] = [];
+  const seenMatrices = new Map<string, string>();
+  for (const v of shown) {
+    const input = positionalInput(v);
+    if (!input) continue;
+    const { run: r, kind, full, cut } = input;
+    const sig = JSON.stringify(full);
+    const same = seenMatrices.get(sig);
+    if (same) {
+      pos.push(
+        `<p class="note">${esc(v.label)}: the same ${esc(input.kind ?? "")} table as ${
+          esc(same)
+        }.</p>`,
+      );
+      continue;
+    }
+    seenMatrices.set(sig, v.label);
+    const cutText = full.length > MAX_SIDE || (full[0]?.length ?? 0) > MAX_SIDE
+      ? ` Shown: the first ${cut.length} of ${full.length} positions, ${cut[0].length} of ` +
+        `${full[0].length} dimensions.`
+      : "";
+    const e = add({
+      id: `positional-${vi(v)}`,
+      title: `${v.label}: ${kind ?? "positional"} encoding`,
+      caption:
+        `Encoding value per position (rows) and dimension (columns), seed ${r.run.seed}.${cutText}`,
+      svg: renderSpec(`positional-${vi(v)}`, positionalPlot(cut)),
+    });
+    const s = add({
+      id: `similarity-${vi(v)}`,
+      title: `${v.label}: position similarity`,
+      caption:
+        `Cosine similarity between the encodings of two positions (all dimensions), seed ${r.run.seed}.`,
+      svg: renderSpec(`similarity-${vi(v)}`, similarityPlot(full)),
+    });
+    pos.push(`<div class="row">${figure(e)}${figure(s)}</div>`);
   }
-  parts.push(...lengthInsight(data, variants, labels, pName, add));
+  if (pos.length) parts.push(`<h3>Positional encodings</h3>${pos.join("")}`);
+
+  // attention maps
+  const att: string[] = [];
+  for (const v of shown) {
+    const input = attentionInput(v);
+    if (!input) continue;
+    const { run: r, tokens, layers, recorded } = input;
+    const id = `attention-${vi(v)}`;
+    att.push(figure(add({
+      id,
+      title: `${v.label}: attention for one sample`,
+      caption: `Attention weights per head (columns) and layer (rows) for the sample ` +
+        `<code>${esc(tokens.join(" "))}</code>, seed ${r.run.seed}. Row: query position; ` +
+        `column: key position.` +
+        (recorded > layers.length ? ` First ${layers.length} of ${recorded} layers.` : ""),
+      svg: attentionChart(id, tokens, layers),
+    })));
+  }
+  if (att.length) parts.push(`<h3>Attention maps</h3>${att.join("")}`);
+
+  // GMU gates
+  const gates: string[] = [];
+  for (const v of shown) {
+    const input = gatesInput(v);
+    if (!input) continue;
+    const { runs, finished, samples, modalities } = input;
+    const id = `gates-${vi(v)}`;
+    const signals = modalities.filter((mod) => samples.some((s) => s.signal === mod));
+    const means = signals.map((sig) =>
+      `signal in ${sig}: ` + modalities.map((mod) => {
+        const xs = samples.filter((s) => s.signal === sig && s.modality === mod).map((s) => s.gate);
+        return `${mod} ${fmt(xs.reduce((a, b) => a + b, 0) / xs.length)}`;
+      }).join(", ")
+    );
+    gates.push(figure(add({
+      id,
+      title: `${v.label}: gate activation per modality`,
+      caption: `GMU gate activations over evaluation samples, pooled over ${runs.length} ` +
+        `${finished ? "finished " : ""}run(s)` +
+        (signals.length
+          ? `, split by which modality carried the signal. Mean gate — ${esc(means.join("; "))}.`
+          : ".") +
+        ` Box: quartiles; whiskers: 1.5 IQR; dots: outliers.`,
+      svg: gatesChart(id, samples, modalities),
+    })));
+  }
+  if (gates.length) parts.push(`<h3>Gated multimodal unit: gates</h3>${gates.join("")}`);
+
+  // length generalization
+  for (const metric of lengthMetrics(data, pName).slice(0, 3)) {
+    const series = lengthSeries(data, variants, metric);
+    if (!series.length) continue;
+    const id = `length-${slug(metric)}`;
+    parts.push(
+      (parts.some((p) => p.startsWith("<h3>Length")) ? "" : "<h3>Length generalization</h3>") +
+        figure(add({
+          id,
+          title: `${metric} by evaluation length`,
+          caption:
+            `Bold: mean over seeds; band: min–max over seeds; faint: seeds (done runs only).`,
+          svg: renderSpec(id, lengthPlot(series, labels, metric)),
+        })),
+    );
+  }
 
   return `<section id="insight"><h2>Model insight</h2>` +
     (parts.length

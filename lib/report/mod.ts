@@ -12,5 +12,8 @@ export { type ExperimentData, loadResults, type RunData } from "./load.ts";
 export * as stats from "./stats.ts";
 export type { PairedTest, Summary } from "./stats.ts";
 export { svgToPng } from "./png.ts";
+/** The results API for scripts and notebooks (runs, metrics, statistics, figures). */
+export * as resultsApi from "./api.ts";
+export { csvFiles, type CsvValue, type MetricRow, metricsCsv, runsCsv } from "./csv.ts";
 export type { Chart } from "./charts.ts";
 export type { Comparison, Variant as ReportVariant } from "./analysis.ts";

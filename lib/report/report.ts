@@ -31,14 +31,9 @@ import {
   variantMetric,
   variantsOf,
 } from "./analysis.ts";
-import {
-  type Chart,
-  curvesChart,
-  effectChart,
-  gridHeatmap,
-  intervalChart,
-  type Series,
-} from "./charts.ts";
+import { type Chart, curvesChart, effectChart, gridHeatmap, intervalChart } from "./charts.ts";
+import { csvFiles } from "./csv.ts";
+import { curveSeries, effectRows, finalRows, heatmapAxes, pairedRows } from "./figures.ts";
 import { insightSection } from "./insight.ts";
 import {
   esc,
@@ -279,19 +274,12 @@ function familyText(ctx: ReportContext): string {
 /** Training and validation curves: `train/loss`, `val/loss` and the primary metric on `val`. */
 function curvesSection(ctx: ReportContext): string {
   const { data, variants, labels, pName } = ctx;
-  const curveRuns = data.runs.filter((r) => ["done", "running"].includes(r.status.state));
   const curveSpecs: { split: string; metric: string }[] = [{ split: "train", metric: "loss" }];
   curveSpecs.push({ split: "val", metric: "loss" });
   if (pName !== "loss") curveSpecs.push({ split: "val", metric: pName });
   const curveFigs: string[] = [];
   for (const spec of curveSpecs) {
-    const series: Series[] = curveRuns.map((r) => ({
-      label: labelOf(variants, r),
-      runId: r.run.id,
-      seed: r.run.seed,
-      points: r.metrics.filter((l) => l.split === spec.split && typeof l[spec.metric] === "number")
-        .map((l) => ({ x: l.step, y: l[spec.metric] as number })),
-    })).filter((s) => s.points.length > 0);
+    const series = curveSeries(data, variants, spec.split, spec.metric);
     if (!series.length) continue;
     const id = `curve-${slug(spec.split)}-${slug(spec.metric)}`;
     const c = ctx.add({
@@ -312,14 +300,6 @@ function curvesSection(ctx: ReportContext): string {
 /** Final primary metric per variant: the interval chart, its table, every metric, paper tables. */
 function finalSection(ctx: ReportContext): string {
   const { pKey, pName, hib, primaryByVariant, range, labels } = ctx;
-  const finalRows = primaryByVariant.map((x) => ({
-    label: x.variant.label,
-    color: x.variant.label,
-    mean: x.summary.mean,
-    lo: x.summary.lo,
-    hi: x.summary.hi,
-    points: x.values.map((v) => ({ value: v.value, title: `seed ${v.seed}: ${fmt(v.value)}` })),
-  }));
   const anyFinal = primaryByVariant.some((x) => x.values.length > 0);
   const cut = primaryByVariant.some((x) => x.summary.clipped);
   const finalChart = !anyFinal ? undefined : ctx.add({
@@ -330,7 +310,7 @@ function finalSection(ctx: ReportContext): string {
       `${hib ? "Higher" : "Lower"} is better.` + ctx.excludedNote,
     svg: intervalChart(
       "final-primary",
-      finalRows,
+      finalRows(primaryByVariant),
       labels,
       pKey,
       false,
@@ -456,7 +436,6 @@ function effectsSection(ctx: ReportContext): string {
 /** For each axis its effect with the other axes averaged, and heatmaps of up to 3 axis pairs. */
 function axisEffects(ctx: ReportContext): string[] {
   const { data, axes, pKey, pName, range } = ctx;
-  const m = data.manifest;
   const parts: string[] = [];
   const figs: string[] = [];
   for (const a of axes) {
@@ -472,13 +451,7 @@ function axisEffects(ctx: ReportContext): string[] {
         }.`,
       svg: effectChart(
         id,
-        pts.map((p) => ({
-          value: p.value,
-          mean: p.summary.mean,
-          lo: p.summary.lo,
-          hi: p.summary.hi,
-          seeds: p.perSeed,
-        })),
+        effectRows(pts),
         a,
         pKey,
       ),
@@ -500,13 +473,7 @@ function axisEffects(ctx: ReportContext): string[] {
       caption: `Mean of ${esc(pKey)} over seeds${
         axes.length > 2 ? " and the other axes" : ""
       } in each cell; n = runs counted.`,
-      svg: gridHeatmap(id, cells, {
-        row: ra,
-        col: ca,
-        rows: (m.axes[ra] ?? []).map(valueText),
-        cols: (m.axes[ca] ?? []).map(valueText),
-        value: pKey,
-      }),
+      svg: gridHeatmap(id, cells, heatmapAxes(data, ra, ca, pKey)),
     });
     parts.push(figure(c));
   }
@@ -527,17 +494,7 @@ function pairedComparisons(ctx: ReportContext): string {
       }; dashed line: no difference.`,
     svg: intervalChart(
       id,
-      comparisons.map((x) => ({
-        label: x.variant.label,
-        color: x.variant.label,
-        mean: x.test.mean,
-        lo: x.test.lo,
-        hi: x.test.hi,
-        points: x.test.diffs.map((d, i) => ({
-          value: d,
-          title: `seed ${x.seeds[i]}: ${fmtSigned(d)}`,
-        })),
-      })),
+      pairedRows(comparisons),
       labels,
       `difference in ${pKey}`,
       true,
@@ -924,6 +881,7 @@ export async function buildReport(experimentDir: string): Promise<string> {
   }
   // Temporary files a killed build left (not those of a build running now).
   await sweepTempFiles(chartDir, STALE_TEMP_FILE, 60_000);
+  for (const [path, text] of csvFiles(data)) await writeAtomic(path, text);
   const htmlPath = join(data.dir, "report.html");
   await writeAtomic(htmlPath, html);
   return htmlPath;
