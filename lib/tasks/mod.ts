@@ -16,4 +16,5 @@ export * from "./multimodal_sequences.ts";
 export * from "./mmimdb.ts";
 export * from "./translation.ts";
 export * from "./features.ts";
+export * from "./language_model.ts";
 export * from "./examples.ts";
