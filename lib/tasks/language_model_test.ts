@@ -305,3 +305,26 @@ metrics: { primary: ppl_ratio@32, higherIsBetter: false }
   const html = await Deno.readTextFile(join(dir, "results", "lm-tiny", "report.html"));
   assert.match(html, /learned table holds 8 positions: no perplexity at 16, 32, 64/);
 });
+
+Deno.test("language_model: BPE tokens, bits per character over the characters they spell", async () => {
+  const { paths } = await corpusDir(4);
+  const tk = { files: paths, tokenizer: "bpe", bpeMerges: 30, contextLength: 4, evalTokens: 32 };
+  const config = testConfig({ task: { name: "language_model", ...tk }, model, train, seed: 1 });
+  const { run, options } = await createRun(task, config);
+  const m = await run.evaluate("val");
+  const corpus = tokenizeCorpus(await readLmTexts(options), options);
+  assert.ok(corpus.vocab.itos.includes("the</w>"), "a merged word");
+  const { batches, chars } = evalBatches(
+    corpus.val,
+    chunkOffsets(corpus.val.ids.length, 32, 1),
+    32,
+    4,
+  );
+  const tokens = batches.reduce((s, b) => s + b.rows * b.len, 0);
+  assert.equal(tokens, 32);
+  assert.ok(chars > tokens, `${chars} characters for ${tokens} subwords`);
+  const nll = m["loss@4"] * tokens;
+  assert.ok(Math.abs(m["bpc@4"] - nll / chars / Math.LN2) < 1e-9);
+  assert.ok(Math.abs(m.perplexity - Math.exp(m.loss)) < 1e-9 * m.perplexity);
+  run.model.dispose();
+});
