@@ -837,7 +837,13 @@ export async function loadExperiment(
 
   const primaryName = exp.metrics?.primary ?? task.primary;
   const primary = qualified(primaryName);
-  const info = task.metrics.find((m) => m.name === parseMetricName(primaryName).metric);
+  const primaryMetric = parseMetricName(primaryName).metric;
+  // An exact name, else a family such as `ppl@<length>` (its direction holds for every member).
+  const info = task.metrics.find((m) => m.name === primaryMetric) ??
+    task.metrics.find((m) =>
+      /<[^>]+>/.test(m.name) &&
+      new RegExp(`^${m.name.split(/<[^>]+>/).map(escapeRegExp).join(".+")}$`).test(primaryMetric)
+    );
   const higherIsBetter = exp.metrics?.higherIsBetter ?? info?.higherIsBetter ??
     !/loss|error|perplexity/.test(primary);
   const resultsRoot = opts.resultsRoot ?? exp.resultsDir ?? "results";

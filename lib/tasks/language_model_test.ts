@@ -328,3 +328,17 @@ Deno.test("language_model: BPE tokens, bits per character over the characters th
   assert.ok(Math.abs(m.perplexity - Math.exp(m.loss)) < 1e-9 * m.perplexity);
   run.model.dispose();
 });
+
+Deno.test("language_model: a primary metric of a family (ppl@<length>) is lower-is-better", async () => {
+  const { loadExperiment } = await import("../experiment/validate.ts");
+  const dir = await Deno.makeTempDir({ prefix: "fuselab-lm-exp-" });
+  for (const [primary, hib] of [["ppl_ratio@256", false], ["ppl@128", false], ["bpc@64", false]]) {
+    const file = join(dir, "e.yaml");
+    await Deno.writeTextFile(
+      file,
+      `name: e\ntask: { name: language_model }\nseeds: 1\nmetrics: { primary: ${primary} }\n`,
+    );
+    const loaded = await loadExperiment(file);
+    assert.equal(loaded.plan.manifest.primary.higherIsBetter, hib, primary as string);
+  }
+});
