@@ -16,9 +16,9 @@ import {
   matrixChart,
   type Series,
 } from "./charts.ts";
-import { esc, fmt, fmtPm } from "./format.ts";
-import { summarize } from "./stats.ts";
-import { figure, slug, table } from "./html.ts";
+import { esc, fmt } from "./format.ts";
+import { lengthInfo, lengthTable } from "./length_table.ts";
+import { figure, slug } from "./html.ts";
 import type { ExperimentData, RunData } from "./load.ts";
 
 /** Most variants that get their own insight charts (the rest are named in a note). */
@@ -257,94 +257,4 @@ export function insightSection(
       : `<p class="note">No run recorded insight artifacts ` +
         `(positional, attention, gates, length_generalization).</p>`) +
     `</section>`;
-}
-
-interface LengthArtifact {
-  lengths?: number[];
-  metrics?: Record<string, (number | null)[]>;
-  split?: string;
-  trainLength?: number;
-  tokens?: number;
-  method?: string;
-  notes?: string[];
-}
-
-/**
- * The evaluation facts that length artifacts state (the method, the tokens
- * per length, the training length) as a caption, and their notes (a length
- * a variant cannot represent) per variant.
- */
-function lengthInfo(
-  variants: Variant[],
-  runs: RunData[],
-): { caption: string; notes: string; trainLength?: number } {
-  const arts = runs.map((r) => r.artifacts.length_generalization as LengthArtifact);
-  const methods = [...new Set(arts.map((a) => a.method).filter((m) => typeof m === "string"))];
-  const tokens = [...new Set(arts.map((a) => a.tokens).filter((t) => typeof t === "number"))];
-  const splits = [...new Set(arts.map((a) => a.split).filter((t) => typeof t === "string"))];
-  const trains = [...new Set(arts.map((a) => a.trainLength).filter((t) => typeof t === "number"))];
-  const notes = new Map<string, Set<string>>();
-  runs.forEach((r, i) => {
-    for (const n of arts[i].notes ?? []) {
-      const label = labelOf(variants, r);
-      notes.set(label, (notes.get(label) ?? new Set()).add(n));
-    }
-  });
-  const caption = (splits.length ? ` Split: ${esc(splits.join(", "))}.` : "") +
-    (trains.length ? ` Trained at length ${esc(trains.join(", "))}.` : "") +
-    (tokens.length ? ` Tokens scored per length: ${esc(tokens.join(", "))}.` : "") +
-    (methods.length ? ` Method: ${esc(methods.join("; "))}.` : "");
-  const noteHtml = [...notes].map(([label, ns]) =>
-    `<p class="note">${esc(label)}: ${
-      esc([...ns].join("; "))
-    } (not representable: shown as a gap).</p>`
-  ).join("");
-  return { caption, notes: noteHtml, ...(trains.length === 1 ? { trainLength: trains[0] } : {}) };
-}
-
-/**
- * Mean ± 95 % t-interval over seeds of a metric at each evaluation length,
- * per variant, and (where the artifacts name the training length L) the
- * ratio to its value at L, seed by seed: the numbers behind the curve.
- */
-function lengthTable(variants: Variant[], runs: RunData[], metric: string): string {
-  const arts = runs.map((r) => r.artifacts.length_generalization as LengthArtifact);
-  const lengths = [...new Set(arts.flatMap((a) => a.lengths ?? []))].sort((a, b) => a - b);
-  const L = arts[0]?.trainLength;
-  if (!lengths.length) return "";
-  const cell = (xs: number[]) => {
-    if (!xs.length) return { html: "not representable", cls: "text" };
-    const s = summarize(xs);
-    return xs.length > 1 ? fmtPm(s.mean, s.half) : fmt(s.mean);
-  };
-  const valueAt = (a: LengthArtifact, n: number) => {
-    const i = (a.lengths ?? []).indexOf(n);
-    const v = i < 0 ? undefined : a.metrics?.[metric]?.[i];
-    return typeof v === "number" && Number.isFinite(v) ? v : undefined;
-  };
-  const rows = variants.map((v) => {
-    const mine = runs.map((r, i) => [r, arts[i]] as const).filter(([r]) =>
-      labelOf(variants, r) === v.label
-    ).map(([, a]) => a);
-    const at = (n: number) => mine.map((a) => valueAt(a, n)).filter((x) => x !== undefined);
-    const ratio = (n: number) =>
-      mine.map((a) => {
-        const x = valueAt(a, n), base = L === undefined ? undefined : valueAt(a, L);
-        return x !== undefined && base !== undefined ? x / base : undefined;
-      }).filter((x) => x !== undefined);
-    const ratioCells = L === undefined
-      ? []
-      : lengths.filter((n) => n !== L).map((n) => cell(ratio(n)));
-    return [{ html: esc(v.label), cls: "text" }, ...lengths.map((n) => cell(at(n))), ...ratioCells];
-  }).filter((r) => r.length > 1);
-  const head = [
-    "variant",
-    ...lengths.map((n) => `${metric} @${n}`),
-    ...(L === undefined ? [] : lengths.filter((n) => n !== L).map((n) => `@${n} / @${L}`)),
-  ];
-  return table(`length-table-${slug(metric)}`, head, rows) +
-    `<p class="note">${esc(metric)} by evaluation length: mean ± 95 % t-interval over seeds ` +
-    `(done runs only)` +
-    (L === undefined ? "" : `; ratios to length ${L} per seed, then averaged`) +
-    `.</p>`;
 }
