@@ -2,23 +2,10 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { selectBackend } from "../engine/backend.ts";
-import { DataError } from "../data/errors.ts";
 import { main } from "../cli/exp.ts";
-import {
-  chunkOffsets,
-  chunkWindows,
-  cutText,
-  evalBatches,
-  fileRoles,
-  languageModelTask as task,
-  lmEvalLengths,
-  lmMetrics,
-  readLmTexts,
-  readTextFile,
-  tokenChars,
-  tokenizeCorpus,
-  type TokenStream,
-} from "./language_model.ts";
+import { readLmTexts, tokenizeCorpus } from "../data/lm_corpus.ts";
+import { languageModelTask as task, lmEvalLengths } from "./language_model.ts";
+import { chunkOffsets, evalBatches } from "./lm_eval.ts";
 import type { DecoderOnlyTransformer } from "../nn/decoder_only.ts";
 import { createRun, testConfig, trainEpochs } from "./testing.ts";
 
@@ -41,98 +28,14 @@ async function corpusDir(n: number): Promise<{ dir: string; paths: string[] }> {
 const model = { layers: 1, dModel: 16, dFF: 32, heads: 2, dropout: 0 };
 const train = { batchSize: 8, lr: { schedule: "constant", value: 0.01 } };
 
-Deno.test("language_model: evaluation lengths, chunks and windows", () => {
+Deno.test("language_model: evaluation lengths default to L, 2L, 4L, 8L and include L", () => {
   const o = (x: Record<string, unknown>) => task.options.parse(x);
   assert.deepEqual(lmEvalLengths(o({ contextLength: 16 })), [16, 32, 64, 128]);
   assert.deepEqual(lmEvalLengths(o({ contextLength: 16, evalLengths: [64, 8] })), [8, 16, 64]);
-  // 3 chunks of 8 (+1) tokens in a stream of 30: offsets 0, 10, 21, the last ending at 29.
-  assert.deepEqual(chunkOffsets(30, 8, 3), [0, 10, 21]);
-  assert.deepEqual(chunkOffsets(8, 8, 3), []);
-  assert.deepEqual(chunkWindows(8, 4), [[0, 0], [4, 0]]);
-  assert.deepEqual(chunkWindows(8, 3), [[0, 0], [3, 0]]); // ⌊8/3⌋ windows: 6 tokens scored
-  assert.deepEqual(chunkWindows(8, 16), []);
-  // Sliding, stride 2: windows at 0, 2, 4; the first scores all 4, the others their last 2.
-  assert.deepEqual(chunkWindows(8, 4, 2), [[0, 0], [2, 2], [4, 2]]);
-  // A stride that does not divide: the last window ends at the chunk's end.
-  assert.deepEqual(chunkWindows(9, 4, 3), [[0, 0], [3, 1], [5, 2]]);
-  // Sliding windows score every token of the chunk exactly once.
-  for (const [c, n, s] of [[64, 16, 5], [64, 8, 8], [50, 16, 1], [17, 4, 3]]) {
-    const seen = new Array(c).fill(0);
-    for (const [a, from] of chunkWindows(c, n, s)) for (let t = from; t < n; t++) seen[a + t]++;
-    assert.deepEqual(seen, new Array(c).fill(1), `chunk ${c}, n ${n}, stride ${s}`);
-  }
 });
 
-Deno.test("language_model: perplexity is exp(loss); bits per character", () => {
-  const m = lmMetrics({ nll: 120, tokens: 60, chars: 90 });
-  assert.equal(m.loss, 2);
-  assert.ok(Math.abs(m.ppl - Math.exp(2)) < 1e-12);
-  assert.ok(Math.abs(m.bpc - 120 / 90 / Math.LN2) < 1e-12);
-  assert.equal(tokenChars("cat</w>"), 4); // three letters and the word boundary
-  assert.equal(tokenChars("ca"), 2);
-  assert.equal(tokenChars("é"), 1);
-  // BPE: the scored tokens' characters, boundaries included.
-  const s: TokenStream = {
-    ids: Int32Array.from([5, 6, 7, 8, 9, 5, 6, 7, 8]),
-    chars: Uint16Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]),
-  };
-  const { batches, chars } = evalBatches(s, [0], 8, 4);
-  assert.equal(batches.length, 1);
-  assert.equal(batches[0].rows, 2);
-  assert.deepEqual(Array.from(batches[0].targets), [6, 7, 8, 9, 5, 6, 7, 8]);
-  assert.equal(chars, 2 + 3 + 4 + 5 + 6 + 7 + 8 + 9);
-  const sw = evalBatches(s, [0], 8, 4, 2);
-  assert.equal(sw.chars, chars); // the same tokens, scored once each
-  assert.deepEqual(Array.from(sw.batches[0].weights!), [1, 1, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1]);
-});
-
-Deno.test("language_model: the split of the user's files is fixed and documented", async () => {
-  assert.deepEqual(fileRoles(3), ["val", "test", "train"]);
-  // 12 files: k = 2, test at ⌊0.5·6⌋ = 3 and ⌊1.5·6⌋ = 9, validation just before.
-  assert.deepEqual(
-    fileRoles(12).map((r, i) => r === "train" ? "" : `${r}${i}`).filter((x) => x),
-    ["val2", "test3", "val8", "test9"],
-  );
-  assert.deepEqual(cutText("0123456789"), ["01234567", "8", "9"]);
-  const { paths } = await corpusDir(12);
-  const a = await readLmTexts(task.options.parse({ files: paths }));
-  const b = await readLmTexts(task.options.parse({ files: [...paths].reverse() }));
-  assert.deepEqual(a, b);
-  assert.equal(a.train.length, 8);
-  assert.ok(a.test![0].startsWith("3 3 3 "));
-  assert.ok(a.val[1].startsWith("8 8 8 "));
-  const given = await readLmTexts(
-    task.options.parse({ files: { train: paths.slice(0, 2), val: paths[2] } }),
-  );
-  assert.equal(given.train.length, 2);
-  assert.equal(given.test, undefined);
-  // Character level: the vocabulary comes from the training split only.
-  const c = tokenizeCorpus(
-    { train: ["abc", "cab"], val: ["abz"], source: "x" },
-    task.options.parse({}),
-  );
-  assert.equal(c.train.ids.length, 8); // "abc\n\ncab"
-  assert.equal(c.vocab.itos[c.val.ids[2]], "<unk>");
-});
-
-Deno.test("language_model: a missing or malformed text file is a clear error", async () => {
+Deno.test("language_model: a bad file or too little text fails before training, named", async () => {
   const dir = await Deno.makeTempDir({ prefix: "fuselab-lm-bad-" });
-  const check = async (path: string, re: RegExp) => {
-    await assert.rejects(
-      () => readTextFile(path),
-      (e) => e instanceof DataError && e.file === path && re.test(e.message),
-    );
-  };
-  await check(
-    join(dir, "missing.txt"),
-    /cannot be read.*\n {2}fix: check the path in task\.files/s,
-  );
-  await Deno.writeFile(join(dir, "bin.txt"), Uint8Array.from([104, 105, 0, 1, 2]));
-  await check(join(dir, "bin.txt"), /byte 2: is a NUL byte: this looks like a binary file/);
-  await Deno.writeFile(join(dir, "latin1.txt"), Uint8Array.from([99, 97, 102, 0xe9, 10]));
-  await check(join(dir, "latin1.txt"), /is not valid UTF-8 text\n {2}fix: convert it to UTF-8/);
-  await Deno.writeTextFile(join(dir, "empty.txt"), " \n\n");
-  await check(join(dir, "empty.txt"), /file: is empty/);
   // Through the task: the split and file are named.
   await assert.rejects(
     () =>

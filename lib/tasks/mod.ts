@@ -17,4 +17,5 @@ export * from "./mmimdb.ts";
 export * from "./translation.ts";
 export * from "./features.ts";
 export * from "./language_model.ts";
+export * from "./lm_eval.ts";
 export * from "./examples.ts";
