@@ -206,7 +206,8 @@ async function statusCommand(loaded: LoadedExperiment, runs: PlannedRun[]): Prom
       header: primary,
       cell: (_r: PlannedRun, s?: StatusRecord) => {
         const v = s?.final?.[primary];
-        return v === undefined ? "" : String(Number(v.toPrecision(4)));
+        // null: a metric the run could not compute (NaN in its status.json)
+        return typeof v === "number" ? String(Number(v.toPrecision(4))) : v === null ? "none" : "";
       },
     },
     ...(scheduler ? [{ header: "slurm", cell: (r: PlannedRun) => scheduler![r.id] ?? "" }] : []),

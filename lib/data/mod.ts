@@ -12,6 +12,7 @@ export * from "./hdf5.ts";
 export * from "./jsonl.ts";
 export * from "./text.ts";
 export * from "./brown.ts";
+export * from "./lm_corpus.ts";
 export * from "./tokenizer.ts";
 export * from "./bpe.ts";
 export * from "./vocab.ts";

@@ -12,7 +12,7 @@ import { manifestAxes, type Plan } from "./plan.ts";
 import type { Experiment } from "./schema.ts";
 import { type ExperimentSource, readExperimentSource } from "./source.ts";
 import { type TaskCatalog, taskCatalog } from "./tasks.ts";
-import { ExperimentError, parseMetricName, validateExperiment } from "./validate.ts";
+import { ExperimentError, metricInfo, parseMetricName, validateExperiment } from "./validate.ts";
 
 /** A validated experiment with its plan. */
 export interface LoadedExperiment {
@@ -82,7 +82,7 @@ export async function loadExperiment(
   );
   const primaryName = exp.metrics?.primary ?? task.primary;
   const primary = qualified(primaryName);
-  const info = task.metrics.find((m) => m.name === parseMetricName(primaryName).metric);
+  const info = metricInfo(task, parseMetricName(primaryName).metric);
   const higherIsBetter = exp.metrics?.higherIsBetter ?? info?.higherIsBetter ??
     !/loss|error|perplexity/.test(primary);
   const resultsRoot = opts.resultsRoot ?? exp.resultsDir ?? "results";

@@ -106,7 +106,9 @@ export function summarize(status: StatusRecord, primary: string): string {
   if (status.state === "done") {
     const v = status.final?.[primary];
     const secs = status.trainSeconds !== undefined ? ` in ${status.trainSeconds.toFixed(1)}s` : "";
-    return `done${secs}${v !== undefined ? `, ${primary} ${Number(v.toPrecision(4))}` : ""}`;
+    // A metric a run could not compute is NaN, stored as null (e.g. a length a learned table cannot hold).
+    const value = typeof v === "number" ? Number(v.toPrecision(4)) : "none";
+    return `done${secs}${v !== undefined ? `, ${primary} ${value}` : ""}`;
   }
   return `${status.state}: ${(status.error ?? "").split("\n")[0]}`;
 }

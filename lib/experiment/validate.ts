@@ -14,7 +14,7 @@
  */
 import type { z } from "zod";
 import type { BackendName } from "../engine/backend.ts";
-import type { Task } from "../tasks/task.ts";
+import type { MetricInfo, Task } from "../tasks/task.ts";
 import { didYouMean } from "../tasks/registry.ts";
 import { ModelConfig, RunConfig, TrainConfig } from "../contract/config.ts";
 import { headSplitProblem } from "../nn/attention.ts";
@@ -363,6 +363,23 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
+/** Whether metric `name` is `pattern`, where a family such as `exact_match@<len>` matches any text in place of `<...>`. */
+function metricMatches(pattern: string, name: string): boolean {
+  if (pattern === name) return true;
+  return /<[^>]+>/.test(pattern) &&
+    new RegExp(`^${pattern.split(/<[^>]+>/).map(escapeRegExp).join(".+")}$`).test(name);
+}
+
+/**
+ * What `task` says of metric `name` (without its split): its own entry, else
+ * that of a family such as `ppl@<length>`, whose direction holds for every
+ * member.
+ */
+export function metricInfo(task: Task, name: string): MetricInfo | undefined {
+  return task.metrics.find((m) => m.name === name) ??
+    task.metrics.find((m) => metricMatches(m.name, name));
+}
+
 /** Splits `val/exact_match` into split and metric (split defaults to `test`). */
 export function parseMetricName(s: string): { split: string; metric: string } {
   const i = s.indexOf("/");
@@ -379,12 +396,7 @@ function badMetric(s: string, task: Task | undefined): string | undefined {
   }
   if (!task) return undefined;
   const names = [...new Set([...task.metrics.map((m) => m.name), "loss"])];
-  if (names.includes(metric)) return undefined;
-  // Families such as `exact_match@<len>` match any text in place of `<...>`.
-  const families = names.filter((n) => /<[^>]+>/.test(n)).map((n) =>
-    new RegExp(`^${n.split(/<[^>]+>/).map(escapeRegExp).join(".+")}$`)
-  );
-  if (families.some((re) => re.test(metric))) return undefined;
+  if (metric === "loss" || metricInfo(task, metric)) return undefined;
   return `unknown metric of task ${task.name}${suggestion(metric, names)}`;
 }
 

@@ -403,3 +403,17 @@ seeds: 2
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("language_model: a primary metric of a family (ppl@<length>) is lower-is-better", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fuselab-lm-exp-" });
+  for (const [primary, hib] of [["ppl_ratio@256", false], ["ppl@128", false], ["bpc@64", false]]) {
+    const file = `${dir}/e.yaml`;
+    await Deno.writeTextFile(
+      file,
+      `name: e\ntask: { name: language_model }\nseeds: 1\nmetrics: { primary: ${primary} }\n`,
+    );
+    const loaded = await loadExperiment(file);
+    assert.equal(loaded.plan.manifest.primary.higherIsBetter, hib, primary as string);
+  }
+  await Deno.remove(dir, { recursive: true });
+});

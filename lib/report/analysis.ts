@@ -96,7 +96,7 @@ export function higherIsBetter(data: ExperimentData, key: string): boolean {
   if (name === data.manifest.primary.metric.split("/").pop()) {
     return data.manifest.primary.higherIsBetter;
   }
-  return !/loss|error|perplexity|ppl|time|seconds/i.test(name);
+  return !/loss|error|perplexity|ppl|bpc|time|seconds/i.test(name);
 }
 
 /** Every final-metric key seen, primary first, then `compare` metrics, then the rest sorted. */

@@ -233,12 +233,13 @@ export interface Series {
 
 /**
  * Curves per variant: each seed faint, the mean over seeds bold, and a
- * min–max band over seeds at each x.
+ * min–max band over seeds at each x; `logX` draws x on a base-2 log scale
+ * with a tick at each x (evaluation lengths L, 2L, 4L, …).
  */
 export function curvesPlot(
   series: Series[],
   labels: string[],
-  axes: { x: string; y: string; logY?: boolean },
+  axes: { x: string; y: string; logY?: boolean; logX?: boolean },
 ): PlotSpec {
   const agg: { label: string; x: number; mean: number; min: number; max: number; n: number }[] = [];
   for (const label of labels) {
@@ -287,6 +288,8 @@ export function curvesPlot(
         // a single x (one evaluation) would make a degenerate scale: pad it
         ...(xs.length === 1
           ? { domain: [xs[0] - 1, xs[0] + 1], ticks: xs, tickFormat: (d: number) => String(d) }
+          : axes.logX && xs.every((x) => x > 0)
+          ? { type: "log", base: 2, ticks: xs.sort((a, b) => a - b), tickFormat: String }
           : {}),
       },
       y: {

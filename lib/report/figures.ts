@@ -214,7 +214,8 @@ export function gatesInput(v: Variant): {
   return { runs, finished: done.length > 0, samples, modalities };
 }
 
-function lengthRuns(data: ExperimentData): RunData[] {
+/** The done runs that recorded a length-generalization artifact. */
+export function lengthRuns(data: ExperimentData): RunData[] {
   return data.runs.filter((r) => r.artifacts.length_generalization !== undefined && usable(r));
 }
 
@@ -247,7 +248,15 @@ export function lengthSeries(data: ExperimentData, variants: Variant[], metric: 
   }).filter((s) => s.points.length);
 }
 
-/** A metric by evaluation length, per variant (mean, min–max band, seeds). */
-export function lengthPlot(series: Series[], labels: string[], metric: string): PlotSpec {
-  return curvesPlot(series, labels, { x: "evaluation length", y: metric, logY: false });
+/**
+ * A metric by evaluation length, per variant (mean, min–max band, seeds);
+ * `logX` draws lengths on a base-2 log scale (L, 2L, 4L, …).
+ */
+export function lengthPlot(
+  series: Series[],
+  labels: string[],
+  metric: string,
+  logX = false,
+): PlotSpec {
+  return curvesPlot(series, labels, { x: "evaluation length", y: metric, logY: false, logX });
 }

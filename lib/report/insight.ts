@@ -14,6 +14,7 @@ import {
   gatesInput,
   lengthMetrics,
   lengthPlot,
+  lengthRuns,
   lengthSeries,
   MAX_SIDE,
   positionalInput,
@@ -21,6 +22,7 @@ import {
   similarityPlot,
 } from "./figures.ts";
 import { esc, fmt } from "./format.ts";
+import { lengthInfo, lengthTable } from "./length_table.ts";
 import { figure, slug } from "./html.ts";
 import type { ExperimentData } from "./load.ts";
 
@@ -134,7 +136,11 @@ export function insightSection(
   if (gates.length) parts.push(`<h3>Gated multimodal unit: gates</h3>${gates.join("")}`);
 
   // length generalization
-  for (const metric of lengthMetrics(data, pName).slice(0, 3)) {
+  const ordered = lengthMetrics(data, pName).slice(0, 3);
+  // What the task says about its evaluation (language models: method, tokens, notes).
+  const lenRuns = lengthRuns(data);
+  const lenInfo = lengthInfo(variants, lenRuns);
+  for (const metric of ordered) {
     const series = lengthSeries(data, variants, metric);
     if (!series.length) continue;
     const id = `length-${slug(metric)}`;
@@ -144,9 +150,13 @@ export function insightSection(
           id,
           title: `${metric} by evaluation length`,
           caption:
-            `Bold: mean over seeds; band: min–max over seeds; faint: seeds (done runs only).`,
-          svg: renderSpec(id, lengthPlot(series, labels, metric)),
-        })),
+            `Bold: mean over seeds; band: min–max over seeds; faint: seeds (done runs only).` +
+            lenInfo.caption,
+          svg: renderSpec(
+            id,
+            lengthPlot(series, labels, metric, lenInfo.trainLength !== undefined),
+          ),
+        })) + (metric === ordered[0] ? lenInfo.notes + lengthTable(variants, lenRuns, metric) : ""),
     );
   }
 

@@ -7,6 +7,7 @@
 export type * from "./task.ts";
 export * from "./registry.ts";
 export * from "./seq2seq.ts";
+export * from "./decoder_only.ts";
 export * from "./multimodal_run.ts";
 export * from "./copy.ts";
 export * from "./length_generalization.ts";
@@ -15,4 +16,6 @@ export * from "./multimodal_sequences.ts";
 export * from "./mmimdb.ts";
 export * from "./translation.ts";
 export * from "./features.ts";
+export * from "./language_model.ts";
+export * from "./lm_eval.ts";
 export * from "./examples.ts";
