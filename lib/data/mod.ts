@@ -11,6 +11,7 @@ export * from "./hdf5.ts";
 export * from "./jsonl.ts";
 export * from "./text.ts";
 export * from "./brown.ts";
+export * from "./brown_views.ts";
 export * from "./tokenizer.ts";
 export * from "./bpe.ts";
 export * from "./vocab.ts";
