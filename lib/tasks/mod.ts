@@ -15,4 +15,5 @@ export * from "./multimodal_sequences.ts";
 export * from "./mmimdb.ts";
 export * from "./translation.ts";
 export * from "./features.ts";
+export * from "./brown_genre.ts";
 export * from "./examples.ts";
