@@ -3,7 +3,8 @@
  * `ARTIFACTS` in lib/experiment/results.ts): positional-encoding tables as
  * images with their position-similarity matrix, attention maps per layer
  * and head, GMU gate distributions per modality split by the informative
- * modality, and metric-by-evaluation-length curves.
+ * modality (and, where recorded, the mean gate share per view per group, e.g.
+ * per genre: lib/report/gate_groups.ts), and metric-by-evaluation-length curves.
  *
  * @module
  */
@@ -19,6 +20,7 @@ import {
 import { esc, fmt } from "./format.ts";
 import { figure, slug } from "./html.ts";
 import type { ExperimentData, RunData } from "./load.ts";
+import { gateGroupFigures } from "./gate_groups.ts";
 
 /** Most variants that get their own insight charts (the rest are named in a note). */
 const MAX_INSIGHT_VARIANTS = 8;
@@ -198,6 +200,7 @@ export function insightSection(
       svg: gatesChart(id, samples, modalities),
     })));
   }
+  gates.push(...gateGroupFigures(shown, vi, add));
   if (gates.length) parts.push(`<h3>Gated multimodal unit: gates</h3>${gates.join("")}`);
 
   // length generalization
