@@ -40,8 +40,12 @@ import {
 import type { ModalitySpec } from "../models/multimodal.ts";
 import type { Task } from "./task.ts";
 import { dataSeed } from "./seq2seq.ts";
-import { InMemorySplit, type ModalityColumn, multimodalRun } from "./multimodal_run.ts";
-import { SINGLE_LABEL_METRICS } from "./multimodal_run.ts";
+import {
+  InMemorySplit,
+  type ModalityColumn,
+  multimodalRun,
+  SINGLE_LABEL_METRICS,
+} from "./multimodal_run.ts";
 
 /** The views of a passage, by name. */
 export const BROWN_VIEWS = ["words", "tags", "style"] as const;
