@@ -158,7 +158,8 @@ export interface StatusRecord {
  * Artifact names a report understands (each `artifacts/<name>.json`):
  * - `positional`: `{ kind, matrix: number[][] }` (positions × d_model) for sinusoid or learned tables.
  * - `attention`: `{ tokens: string[], layers: { layer, heads: number[][][] }[] }` for one sample input.
- * - `gates`: `{ modalities: string[], values: number[][], informative?: number[] }`
+ * - `gates`: `{ modalities: string[], values: number[][], informative?: number[],
+ *   groups?: { name: string, names: string[], of: number[] } }` (`of[i]`: row i's group)
  *   per evaluation sample: gate activation per modality, and which modality carried the signal.
  * - `length_generalization`: `{ lengths: number[], metrics: Record<string, number[]> }`.
  */

@@ -13,6 +13,7 @@ export * from "./jsonl.ts";
 export * from "./text.ts";
 export * from "./brown.ts";
 export * from "./lm_corpus.ts";
+export * from "./brown_views.ts";
 export * from "./tokenizer.ts";
 export * from "./bpe.ts";
 export * from "./vocab.ts";

@@ -3,7 +3,8 @@
  * `ARTIFACTS` in lib/contract/results.ts): positional-encoding tables as
  * images with their position-similarity matrix, attention maps per layer
  * and head, GMU gate distributions per modality split by the informative
- * modality, and metric-by-evaluation-length curves.
+ * modality (and, where recorded, the mean gate share per view per group, e.g.
+ * per genre: lib/report/gate_groups.ts), and metric-by-evaluation-length curves.
  *
  * @module
  */
@@ -25,6 +26,7 @@ import { esc, fmt } from "./format.ts";
 import { lengthInfo, lengthTable } from "./length_table.ts";
 import { figure, slug } from "./html.ts";
 import type { ExperimentData } from "./load.ts";
+import { gateGroupFigures } from "./gate_groups.ts";
 
 /** Most variants that get their own insight charts (the rest are named in a note). */
 const MAX_INSIGHT_VARIANTS = 8;
@@ -133,6 +135,7 @@ export function insightSection(
       svg: gatesChart(id, samples, modalities),
     })));
   }
+  gates.push(...gateGroupFigures(shown, vi, add));
   if (gates.length) parts.push(`<h3>Gated multimodal unit: gates</h3>${gates.join("")}`);
 
   // length generalization

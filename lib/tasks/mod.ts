@@ -18,4 +18,5 @@ export * from "./translation.ts";
 export * from "./features.ts";
 export * from "./language_model.ts";
 export * from "./lm_eval.ts";
+export * from "./brown_genre.ts";
 export * from "./examples.ts";

@@ -253,6 +253,18 @@ export interface MultimodalRunSpec {
   mlpHidden?: number[];
   /** Also free these (e.g. open files) in `dispose`. */
   onDispose?: () => void;
+  /**
+   * A grouping of the validation rows (e.g. their genre) saved with the gates,
+   * so that a report can show the mean gate per view per group.
+   */
+  groups?: GateGroups;
+}
+
+/** A grouping of validation rows: its name, the group names, and each row's group index. */
+export interface GateGroups {
+  name: string;
+  names: string[];
+  val: Int32Array;
 }
 
 const EVAL_CHUNK = 256;
@@ -360,7 +372,19 @@ export function multimodalRun(spec: MultimodalRunSpec): TaskRun<MultimodalBatch>
             informative: r.informative ? Array.from(r.informative) : undefined,
           };
         }
-        out.gates = { modalities: spec.modalities.map((m) => m.name), ...lastGates };
+        out.gates = {
+          modalities: spec.modalities.map((m) => m.name),
+          ...lastGates,
+          ...(spec.groups
+            ? {
+              groups: {
+                name: spec.groups.name,
+                names: spec.groups.names,
+                of: Array.from(spec.groups.val),
+              },
+            }
+            : {}),
+        };
       }
       const pos = model.positionalStage();
       const seqLen = spec.modalities.some((m) => m.kind !== "vector")

@@ -12,6 +12,7 @@ import { mmimdbTask } from "./mmimdb.ts";
 import { translationTask } from "./translation.ts";
 import { featuresTask } from "./features.ts";
 import { languageModelTask } from "./language_model.ts";
+import { brownGenreTask } from "./brown_genre.ts";
 
 /** Task name → task. */
 export const TASKS: Readonly<Record<string, Task<never>>> = Object.freeze({
@@ -23,6 +24,7 @@ export const TASKS: Readonly<Record<string, Task<never>>> = Object.freeze({
   translation: translationTask,
   features: featuresTask,
   language_model: languageModelTask,
+  brown_genre: brownGenreTask,
 } as unknown as Record<string, Task<never>>);
 
 /** Names of every task. */
