@@ -798,7 +798,7 @@ export function seedsSentence(c: Comparison): string {
 export function verdict(c: Comparison, metric: string, hib: boolean): string {
   const t = c.test;
   const head = `${c.variant.label} vs ${c.baseline.label}: `;
-  if (t.n === 0) return `${head}no seed where both finished, no comparison`;
+  if (t.n === 0) return `${head}no seed where both finished with a ${metric} value, no comparison`;
   if (t.n === 1) {
     return `${head}${fmtSigned(t.mean)} ${metric} at a single paired seed, no interval`;
   }
