@@ -15,4 +15,5 @@ export * from "./multimodal_sequences.ts";
 export * from "./mmimdb.ts";
 export * from "./translation.ts";
 export * from "./features.ts";
+export * from "./g2p.ts";
 export * from "./examples.ts";
