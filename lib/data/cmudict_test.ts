@@ -63,6 +63,6 @@ Deno.test("loadCmudict: the packaged dictionary, a user's file, a missing file",
   }]);
   await assert.rejects(
     loadCmudict(`${dir}/nope.dict`),
-    /nope\.dict: file: not found\n  fix: check task\.dict/,
+    /nope\.dict: file: not found\n {2}fix: check task\.dict/,
   );
 });
