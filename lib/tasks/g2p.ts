@@ -172,8 +172,8 @@ export const g2pTask: Task<G2pOptions> = {
   check(config, o) {
     return learnedTableCheck(
       config,
-      o.maxLetters + 2 + EXTRA_STEPS,
-      "the longest word task.maxLetters + 2 plus the decoder's extra steps",
+      o.maxLetters + 3 + EXTRA_STEPS,
+      "the longest word task.maxLetters + 2 plus the decoded output's extra steps",
     );
   },
   async create(config, o, rng) {
@@ -190,6 +190,18 @@ export const g2pTask: Task<G2pOptions> = {
           `${data.train.length} fall in the training split)`,
         "give a dictionary with more words, lower task.valFraction/testFraction or raise " +
           "task.maxLetters",
+      );
+    }
+    // A learned table must hold the longest evaluated word's source and decoded output.
+    const longest = Math.max(...[...data.val, ...data.test].map((e) => e.word.length), 0);
+    const needed = longest + 2 + EXTRA_STEPS + 1;
+    if (config.model.positional === "learned" && config.model.maxLen < needed) {
+      throw new DataError(
+        file,
+        "words",
+        `the longest validation/test word has ${longest} letters: decoding it takes ${needed} ` +
+          `positions, more than the learned table's model.maxLen ${config.model.maxLen}`,
+        `raise model.maxLen to at least ${needed}`,
       );
     }
     const letters = (w: string) => [...w];

@@ -105,6 +105,20 @@ Deno.test("g2p task: a bad dictionary fails before training, naming file, line a
   await assert.rejects(attempt(`${dir}/missing.dict`), /missing\.dict: file: not found/);
   await Deno.writeTextFile(`${dir}/digits.dict`, "A42  EY1\n");
   await assert.rejects(attempt(`${dir}/digits.dict`), /digits\.dict: words: no training words/);
+  // A learned table too short for the longest evaluated word (the check covers training words).
+  const long = [..."BCDFGHJKLM"].map((c) => `${c}ONGWORDSXY  L AO1 NG`);
+  const short = [..."BCDFGHJKLM"].map((c) => `${c}AT  K AE1 T`);
+  await Deno.writeTextFile(`${dir}/long.dict`, [...long, ...short].join("\n") + "\n");
+  await assert.rejects(
+    createRun(
+      task,
+      testConfig({
+        task: { name: "g2p", dict: `${dir}/long.dict`, maxLetters: 4, testFraction: 0.5 },
+        model: { positional: "learned", maxLen: 16 },
+      }),
+    ),
+    /long\.dict: words: the longest validation\/test word has 11 letters: decoding it takes 22 positions, more than the learned table's model\.maxLen 16\n {2}fix: raise model\.maxLen to at least 22/,
+  );
   assert.equal(task.options.safeParse({ beam: 0 }).success, false);
   assert.equal(task.options.safeParse({ stress: "some" }).success, false);
 });
