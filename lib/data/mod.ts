@@ -1,5 +1,5 @@
 /**
- * Data loading: NumPy `.npy`, HDF5, JSONL features, parallel text corpora, the Brown Corpus,
+ * Data loading: NumPy `.npy`, HDF5, JSONL features, parallel text corpora, the Brown Corpus, CMUdict,
  * tokenizers (word, BPE), vocabularies and batching, with errors that name
  * the file, the field and the fix.
  *
@@ -18,3 +18,4 @@ export * from "./tokenizer.ts";
 export * from "./bpe.ts";
 export * from "./vocab.ts";
 export * from "./batching.ts";
+export * from "./cmudict.ts";

@@ -1,5 +1,5 @@
 /**
- * Metrics: accuracy, exact match, multi-label F1, corpus BLEU, ROC AUC.
+ * Metrics: accuracy, exact match, multi-label F1, corpus BLEU, ROC AUC, G2P WER/PER.
  *
  * @module
  */
@@ -7,3 +7,4 @@ export * from "./classification.ts";
 export * from "./f1.ts";
 export * from "./bleu.ts";
 export * from "./ranking.ts";
+export * from "./g2p.ts";

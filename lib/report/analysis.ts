@@ -90,13 +90,17 @@ export function primaryKey(data: ExperimentData): string {
   return `test/${m}`;
 }
 
-/** Whether higher is better for a metric key, as far as the manifest tells. */
+/**
+ * Whether higher is better for a metric key, as far as the manifest tells:
+ * the primary metric's direction, else lower for losses, errors and error
+ * rates (`wer`, `per`, `cer`, also as `wer_greedy` …), perplexity and time.
+ */
 export function higherIsBetter(data: ExperimentData, key: string): boolean {
   const name = key.split("/").pop() ?? key;
   if (name === data.manifest.primary.metric.split("/").pop()) {
     return data.manifest.primary.higherIsBetter;
   }
-  return !/loss|error|perplexity|ppl|bpc|time|seconds/i.test(name);
+  return !/loss|error|perplexity|ppl|bpc|time|seconds|^[wpc]er(_|$)/i.test(name);
 }
 
 /** Every final-metric key seen, primary first, then `compare` metrics, then the rest sorted. */

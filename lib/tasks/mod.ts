@@ -19,4 +19,5 @@ export * from "./features.ts";
 export * from "./language_model.ts";
 export * from "./lm_eval.ts";
 export * from "./brown_genre.ts";
+export * from "./g2p.ts";
 export * from "./examples.ts";

@@ -13,6 +13,7 @@ import { translationTask } from "./translation.ts";
 import { featuresTask } from "./features.ts";
 import { languageModelTask } from "./language_model.ts";
 import { brownGenreTask } from "./brown_genre.ts";
+import { g2pTask } from "./g2p.ts";
 
 /** Task name → task. */
 export const TASKS: Readonly<Record<string, Task<never>>> = Object.freeze({
@@ -25,6 +26,7 @@ export const TASKS: Readonly<Record<string, Task<never>>> = Object.freeze({
   features: featuresTask,
   language_model: languageModelTask,
   brown_genre: brownGenreTask,
+  g2p: g2pTask,
 } as unknown as Record<string, Task<never>>);
 
 /** Names of every task. */

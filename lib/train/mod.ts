@@ -11,3 +11,4 @@ export * from "./greedy.ts";
 export * from "./checkpoint.ts";
 export * from "./loop.ts";
 export * from "./beam.ts";
+export * from "./beam_batch.ts";
