@@ -135,6 +135,9 @@ export interface StatusRecord {
  * - `attention`: `{ tokens: string[], layers: { layer, heads: number[][][] }[] }` for one sample input.
  * - `gates`: `{ modalities: string[], values: number[][], informative?: number[] }`
  *   per evaluation sample: gate activation per modality, and which modality carried the signal.
- * - `length_generalization`: `{ lengths: number[], metrics: Record<string, number[]> }`.
+ * - `length_generalization`: `{ lengths: number[], metrics: Record<string, number[]> }`, metric
+ *   per evaluation length; optionally `positions: number[]` (1-based output positions),
+ *   `byPosition: Record<string, number[]>` (metric per output position) and `trainLength`
+ *   (the longest training output).
  */
 export const ARTIFACTS = ["positional", "attention", "gates", "length_generalization"] as const;

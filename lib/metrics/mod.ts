@@ -1,5 +1,6 @@
 /**
- * Metrics: accuracy, exact match, multi-label F1, corpus BLEU, ROC AUC.
+ * Metrics: accuracy, exact match, token accuracy per position, multi-label F1,
+ * corpus BLEU, ROC AUC.
  *
  * @module
  */
@@ -7,3 +8,4 @@ export * from "./classification.ts";
 export * from "./f1.ts";
 export * from "./bleu.ts";
 export * from "./ranking.ts";
+export * from "./position.ts";

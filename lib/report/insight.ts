@@ -242,6 +242,50 @@ export function insightSection(
     );
   }
 
+  // the same per output position (optional `positions` / `byPosition` of the artifact)
+  const posMetrics = new Set<string>();
+  for (const r of lenRuns) {
+    const a = r.artifacts.length_generalization as { byPosition?: Record<string, unknown> };
+    for (const k of Object.keys(a.byPosition ?? {})) posMetrics.add(k);
+  }
+  for (const metric of [...posMetrics].sort().slice(0, 2)) {
+    const series: Series[] = lenRuns.map((r) => {
+      const a = r.artifacts.length_generalization as {
+        positions?: number[];
+        byPosition?: Record<string, (number | null)[]>;
+        trainLength?: number;
+      };
+      const ys = a.byPosition?.[metric] ?? [];
+      return {
+        label: labelOf(variants, r),
+        runId: r.run.id,
+        seed: r.run.seed,
+        points: (a.positions ?? []).map((x, i) => ({ x, y: ys[i] as number })).filter((p) =>
+          typeof p.y === "number"
+        ),
+      };
+    }).filter((s) => s.points.length);
+    if (!series.length) continue;
+    const trained = lenRuns.map((r) =>
+      (r.artifacts.length_generalization as { trainLength?: unknown }).trainLength
+    ).find((x) => typeof x === "number");
+    const id = `position-${slug(metric)}`;
+    parts.push(
+      (parts.some((p) => p.startsWith("<h3>Length")) ? "" : "<h3>Length generalization</h3>") +
+        figure(add({
+          id,
+          title: `${metric} by output position`,
+          caption: `Pooled over every evaluation sequence that reaches the position` +
+            (trained !== undefined
+              ? `; training outputs were at most ${trained} tokens long, so positions beyond ` +
+                `${trained} were never produced in training`
+              : "") +
+            `. Bold: mean over seeds; band: min–max over seeds; faint: seeds (done runs only).`,
+          svg: curvesChart(id, series, labels, { x: "output position", y: metric, logY: false }),
+        })),
+    );
+  }
+
   return `<section id="insight"><h2>Model insight</h2>` +
     (parts.length
       ? cutNote + parts.join("")
