@@ -247,6 +247,35 @@ class EncDec(nn.Module):
         return self.decoder(self.tgt_embed(tgt), mem, src_mask, tgt_mask)
 
 
+def positional_stage(positional, d, max_len):
+    if positional == "sinusoid":
+        return SinusoidPE(d)
+    if positional == "learned":
+        return LearnedPE(max_len, d)
+    return NoPE()
+
+
+class DecOnly(nn.Module):
+    """The decoder-only language model: embed, N causal blocks, final norm (pre-norm), generator."""
+
+    def __init__(self, vocab, n, d, dff, h, placement="pre", positional="sinusoid", max_len=16):
+        super().__init__()
+        self.embed = nn.Sequential(Emb(vocab, d), positional_stage(positional, d, max_len))
+        self.layers = nn.ModuleList([EncLayer(d, h, dff, placement, positional)
+                                     for _ in range(n)])
+        self.final_norm = placement != "post"
+        if self.final_norm:
+            self.norm = LayerNormRef(d)
+        self.generator = Gen(d, vocab)
+
+    def forward(self, ids):
+        mask = sub_mask(ids.shape[1])
+        x = self.embed(ids)
+        for layer in self.layers:
+            x = layer(x, mask)
+        return self.generator(self.norm(x) if self.final_norm else x)
+
+
 def label_smoothing_loss(x, target, size, pad, smoothing):
     """KL(q || exp(x)) summed; rows with a padding target and the padding column get no mass."""
     q = torch.full_like(x, smoothing / (size - 2))
@@ -580,8 +609,38 @@ def fx_noam_adam():
                                  "steps": steps}})
 
 
+def fx_decoder_only():
+    """Next-token NLL (mean over tokens) of the decoder-only model; its own seed, so the
+    fixtures written before it do not change."""
+    torch.manual_seed(4321)
+    out = {}
+    vocab, t = 11, 7
+    ids = torch.randint(0, vocab, (2, t))
+    target = torch.randint(0, vocab, (2, t))
+    for name, placement, positional, n in (("pre_sinusoid", "pre", "sinusoid", 2),
+                                           ("post_sinusoid", "post", "sinusoid", 2),
+                                           ("pre_learned", "pre", "learned", 1),
+                                           ("post_learned", "post", "learned", 1),
+                                           ("pre_none", "pre", "none", 2),
+                                           ("post_none", "post", "none", 1),
+                                           ("pre_rope", "pre", "rope", 2),
+                                           ("pre_alibi", "pre", "alibi", 2),
+                                           ("post_alibi", "post", "alibi", 1)):
+        m = DecOnly(vocab, n, 8, 12, 2, placement, positional, max_len=8)
+        randomize(m)
+        logp = m(ids)
+        loss = -logp.gather(-1, target.unsqueeze(-1)).mean()
+        loss.backward()
+        out[name] = {"N": n, "dModel": 8, "dFF": 12, "h": 2, "vocab": vocab, "norm": placement,
+                     "positional": positional, "maxLen": 8, "state": state(m),
+                     "inputs": {"ids": enc(ids), "target": enc(target)},
+                     "outputs": {"logProbs": enc(logp), "loss": float(loss)},
+                     "paramGrads": param_grads(m)}
+    write("decoder_only", out)
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     for fx in (fx_attention, fx_mha, fx_layer_norm, fx_sublayer, fx_layers, fx_encoder_decoder,
-               fx_label_smoothing, fx_positional, fx_gmu, fx_noam_adam):
+               fx_label_smoothing, fx_positional, fx_gmu, fx_noam_adam, fx_decoder_only):
         fx()

@@ -19,6 +19,7 @@ export * from "./encoder.ts";
 export * from "./decoder.ts";
 export * from "./generator.ts";
 export * from "./encoder_decoder.ts";
+export * from "./decoder_only.ts";
 export * from "./mlp.ts";
 export * from "./seq_encoder.ts";
 export * from "./matmul.ts";

@@ -7,6 +7,7 @@
 export type * from "./task.ts";
 export * from "./registry.ts";
 export * from "./seq2seq.ts";
+export * from "./decoder_only.ts";
 export * from "./multimodal_run.ts";
 export * from "./copy.ts";
 export * from "./length_generalization.ts";
