@@ -17,3 +17,4 @@ export * from "./mmimdb.ts";
 export * from "./translation.ts";
 export * from "./features.ts";
 export * from "./examples.ts";
+export * from "./decoder_length.ts";

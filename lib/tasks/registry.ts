@@ -11,6 +11,7 @@ import { multimodalSequencesTask } from "./multimodal_sequences.ts";
 import { mmimdbTask } from "./mmimdb.ts";
 import { translationTask } from "./translation.ts";
 import { featuresTask } from "./features.ts";
+import { decoderLengthTask } from "./decoder_length.ts";
 
 /** Task name → task. */
 export const TASKS: Readonly<Record<string, Task<never>>> = Object.freeze({
@@ -21,6 +22,7 @@ export const TASKS: Readonly<Record<string, Task<never>>> = Object.freeze({
   mmimdb: mmimdbTask,
   translation: translationTask,
   features: featuresTask,
+  decoder_length_generalization: decoderLengthTask,
 } as unknown as Record<string, Task<never>>);
 
 /** Names of every task. */
