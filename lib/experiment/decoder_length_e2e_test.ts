@@ -62,6 +62,7 @@ Deno.test("decoder_length_generalization: a tiny sweep runs, records curves, and
       await Deno.readTextFile(`${rdir}/artifacts/length_generalization.json`),
     );
     assert.deepEqual(lg.lengths, [3, 5]);
+    assert.equal(lg.split, "test");
     assert.deepEqual(lg.positions, [1, 2, 3, 4, 5]);
     assert.equal(lg.trainLength, 3);
     assert.equal(lg.byPosition.token_accuracy.length, 5);

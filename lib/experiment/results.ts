@@ -138,6 +138,6 @@ export interface StatusRecord {
  * - `length_generalization`: `{ lengths: number[], metrics: Record<string, number[]> }`, metric
  *   per evaluation length; optionally `positions: number[]` (1-based output positions),
  *   `byPosition: Record<string, number[]>` (metric per output position) and `trainLength`
- *   (the longest training output).
+ *   (the longest training output), `split` (the evaluation split they come from).
  */
 export const ARTIFACTS = ["positional", "attention", "gates", "length_generalization"] as const;

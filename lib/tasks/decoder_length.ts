@@ -257,7 +257,8 @@ export const decoderLengthTask: Task<DecoderLengthOptions> = {
       }));
     const sets = { val: evalSet("val", o.valSize), test: evalSet("test", o.testSize) };
     const trainLen = (r: Rng) => r.int(o.minTrainLength, o.maxTrainLength + 1);
-    let last: Record<string, unknown> | undefined;
+    // the curves of the latest evaluation of each split (the artifact prefers test)
+    const last: Partial<Record<"val" | "test", Record<string, unknown>>> = {};
     const run: TaskRun<CausalBatch> = {
       model,
       stepsPerEpoch: o.batchesPerEpoch,
@@ -320,7 +321,8 @@ export const decoderLengthTask: Task<DecoderLengthOptions> = {
           out.token_accuracy_ood = mean(ood.token_accuracy);
           out.token_accuracy_beyond = accuracyFrom(beyond, o.maxTrainLength);
         }
-        last = {
+        last[split] = {
+          split,
           lengths,
           metrics: per,
           positions: all.total.map((_, i) => i + 1),
@@ -330,8 +332,8 @@ export const decoderLengthTask: Task<DecoderLengthOptions> = {
         return out;
       },
       async insights() {
-        if (!last) await run.evaluate("val");
-        const out: Record<string, unknown> = { length_generalization: last };
+        if (!last.test && !last.val) await run.evaluate("val");
+        const out: Record<string, unknown> = { length_generalization: last.test ?? last.val };
         const longest = 2 * Math.max(...lengths) + 1;
         const matrix = await model.positional.readPositionalMatrix(longest);
         if (matrix) out.positional = { kind: config.model.positional, matrix };

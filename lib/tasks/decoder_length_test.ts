@@ -114,6 +114,7 @@ Deno.test("decoder_length: a tiny run learns copy in distribution; metrics and a
     trainLength: number;
   };
   assert.deepEqual(lg.lengths, [3, 5]);
+  assert.equal((lg as unknown as { split: string }).split, "val");
   assert.deepEqual(lg.positions, [1, 2, 3, 4, 5]);
   assert.equal(lg.trainLength, 3);
   // positions 4 and 5 exist only in the length-5 answers: their pooled accuracy is
