@@ -43,14 +43,9 @@ import {
   decoderOnlyFromConfig,
 } from "./decoder_only.ts";
 
-/** Padding id. */
-export const PAD = 0;
-/** Beginning-of-sequence id. */
-export const BOS = 1;
-/** Separator between prompt and answer. */
-export const SEP = 2;
-/** The first symbol id. */
-export const FIRST_SYMBOL = 3;
+/** The special ids of the task: padding, beginning of sequence, separator, and the first symbol. */
+export const SEQUENCE_IDS = Object.freeze({ pad: 0, bos: 1, sep: 2, firstSymbol: 3 });
+const { bos: BOS, sep: SEP, firstSymbol: FIRST_SYMBOL } = SEQUENCE_IDS;
 
 /** The operations: the answer is the prompt copied or reversed. */
 export const OPERATIONS = ["copy", "reverse"] as const;

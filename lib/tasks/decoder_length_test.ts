@@ -7,17 +7,18 @@ import { greedyContinue } from "../train/greedy_causal.ts";
 import {
   answerBatch,
   answerOf,
-  BOS,
   decoderLengthTask as task,
   exampleSequence,
   greedyAnswers,
   promptIds,
-  SEP,
+  SEQUENCE_IDS,
 } from "./decoder_length.ts";
 import { causalLoss } from "./decoder_only.ts";
 import { createRun, testConfig, trainEpochs } from "./testing.ts";
 
 await selectBackend("wasm");
+
+const { bos: BOS, sep: SEP } = SEQUENCE_IDS;
 
 Deno.test("decoder_length: one sequence is BOS prompt SEP answer (copy and reverse)", () => {
   assert.deepEqual(Array.from(exampleSequence([5, 6, 7], "copy")), [BOS, 5, 6, 7, SEP, 5, 6, 7]);
