@@ -161,6 +161,9 @@ export interface StatusRecord {
  * - `gates`: `{ modalities: string[], values: number[][], informative?: number[],
  *   groups?: { name: string, names: string[], of: number[] } }` (`of[i]`: row i's group)
  *   per evaluation sample: gate activation per modality, and which modality carried the signal.
- * - `length_generalization`: `{ lengths: number[], metrics: Record<string, number[]> }`.
+ * - `length_generalization`: `{ lengths: number[], metrics: Record<string, number[]> }`, metric
+ *   per evaluation length; optionally `positions: number[]` (1-based output positions),
+ *   `byPosition: Record<string, number[]>` (metric per output position) and `trainLength`
+ *   (the longest training output), `split` (the evaluation split they come from).
  */
 export const ARTIFACTS = ["positional", "attention", "gates", "length_generalization"] as const;

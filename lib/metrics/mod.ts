@@ -1,5 +1,6 @@
 /**
- * Metrics: accuracy, exact match, multi-label F1, corpus BLEU, ROC AUC, G2P WER/PER.
+ * Metrics: accuracy, exact match, token accuracy per position, multi-label F1, corpus BLEU,
+ * ROC AUC, G2P WER/PER.
  *
  * @module
  */
@@ -8,3 +9,4 @@ export * from "./f1.ts";
 export * from "./bleu.ts";
 export * from "./ranking.ts";
 export * from "./g2p.ts";
+export * from "./position.ts";

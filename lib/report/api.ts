@@ -56,13 +56,18 @@ import {
   heatmapAxes,
   lengthMetrics,
   lengthPlot,
+  lengthRuns,
   lengthSeries,
   pairedRows,
   positionalInput,
   positionalPlot,
+  positionMetrics,
+  positionPlot,
+  positionSeries,
   similarityPlot,
 } from "./figures.ts";
 import { type ExperimentData, join, loadResults } from "./load.ts";
+import { lengthInfo } from "./length_table.ts";
 import { shortVerdict, verdict } from "./report.ts";
 
 export * as stats from "./stats.ts";
@@ -366,8 +371,26 @@ export function lengthFigure(r: Results, metric?: string): Figure {
         (names.length ? `; recorded: ${names.join(", ")}` : ""),
     );
   }
+  // lengths on a log-2 axis where the task states its training length (language models), as the report
+  const logX = lengthInfo(r.variants, lengthRuns(r.data)).trainLength !== undefined;
   return figure(
-    lengthPlot(lengthSeries(r.data, r.variants, m), r.variants.map((v) => v.label), m),
+    lengthPlot(lengthSeries(r.data, r.variants, m), r.variants.map((v) => v.label), m, logX),
     `length-${m}`,
+  );
+}
+
+/** A metric by output position (default: the first recorded, e.g. `token_accuracy`). */
+export function positionFigure(r: Results, metric?: string): Figure {
+  const names = positionMetrics(r.data);
+  const m = metric ?? names[0];
+  if (m === undefined || !names.includes(m)) {
+    throw new Error(
+      `${r.dir}: no length_generalization artifact with ${m ?? "a metric"} by position` +
+        (names.length ? `; recorded: ${names.join(", ")}` : ""),
+    );
+  }
+  return figure(
+    positionPlot(positionSeries(r.data, r.variants, m), r.variants.map((v) => v.label), m),
+    `position-${m}`,
   );
 }

@@ -65,6 +65,7 @@ Deno.test("results API: each figure is the report's chart, drawn from the same s
     ["attention-2", fl.attentionFigure(r, r.variants[2].key)],
     ["gates-3", fl.gatesFigure(r, r.variants[3].label)],
     ["length-exact-match", fl.lengthFigure(r)],
+    ["position-token-accuracy", fl.positionFigure(r)],
   ];
   for (const [id, f] of cases) {
     assert.equal(renderSpec(id, f.spec), svg(id), id);

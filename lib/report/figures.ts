@@ -248,6 +248,44 @@ export function lengthSeries(data: ExperimentData, variants: Variant[], metric: 
   }).filter((s) => s.points.length);
 }
 
+/** The metrics recorded per output position (`byPosition` of the length artifacts), sorted. */
+export function positionMetrics(data: ExperimentData): string[] {
+  const names = new Set<string>();
+  for (const r of lengthRuns(data)) {
+    const a = r.artifacts.length_generalization as { byPosition?: Record<string, unknown> };
+    for (const k of Object.keys(a.byPosition ?? {})) names.add(k);
+  }
+  return [...names].sort();
+}
+
+/** One series per done run: a metric by output position. */
+export function positionSeries(
+  data: ExperimentData,
+  variants: Variant[],
+  metric: string,
+): Series[] {
+  return lengthRuns(data).map((r) => {
+    const a = r.artifacts.length_generalization as {
+      positions?: number[];
+      byPosition?: Record<string, (number | null)[]>;
+    };
+    const ys = a.byPosition?.[metric] ?? [];
+    return {
+      label: labelOf(variants, r),
+      runId: r.run.id,
+      seed: r.run.seed,
+      points: (a.positions ?? []).map((x, i) => ({ x, y: ys[i] as number })).filter((p) =>
+        typeof p.y === "number"
+      ),
+    };
+  }).filter((s) => s.points.length);
+}
+
+/** A metric by output position, per variant (mean, min–max band, seeds). */
+export function positionPlot(series: Series[], labels: string[], metric: string): PlotSpec {
+  return curvesPlot(series, labels, { x: "output position", y: metric, logY: false });
+}
+
 /**
  * A metric by evaluation length, per variant (mean, min–max band, seeds);
  * `logX` draws lengths on a base-2 log scale (L, 2L, 4L, …).

@@ -20,6 +20,9 @@ import {
   MAX_SIDE,
   positionalInput,
   positionalPlot,
+  positionMetrics,
+  positionPlot,
+  positionSeries,
   similarityPlot,
 } from "./figures.ts";
 import { esc, fmt } from "./format.ts";
@@ -138,6 +141,29 @@ export function insightSection(
   gates.push(...gateGroupFigures(shown, vi, add));
   if (gates.length) parts.push(`<h3>Gated multimodal unit: gates</h3>${gates.join("")}`);
 
+  parts.push(...lengthInsight(data, variants, labels, pName, add));
+
+  return `<section id="insight"><h2>Model insight</h2>` +
+    (parts.length
+      ? cutNote + parts.join("")
+      : `<p class="note">No run recorded insight artifacts ` +
+        `(positional, attention, gates, length_generalization).</p>`) +
+    `</section>`;
+}
+
+/**
+ * Length generalization: up to three metrics by evaluation length (the
+ * primary first; a language model's lengths on a log-2 axis, with its notes
+ * and table), then up to two metrics by output position.
+ */
+function lengthInsight(
+  data: ExperimentData,
+  variants: Variant[],
+  labels: string[],
+  pName: string,
+  add: (c: Chart) => Chart,
+): string[] {
+  const out: string[] = [];
   // length generalization
   const ordered = lengthMetrics(data, pName).slice(0, 3);
   // What the task says about its evaluation (language models: method, tokens, notes).
@@ -147,8 +173,8 @@ export function insightSection(
     const series = lengthSeries(data, variants, metric);
     if (!series.length) continue;
     const id = `length-${slug(metric)}`;
-    parts.push(
-      (parts.some((p) => p.startsWith("<h3>Length")) ? "" : "<h3>Length generalization</h3>") +
+    out.push(
+      (out.length > 0 ? "" : "<h3>Length generalization</h3>") +
         figure(add({
           id,
           title: `${metric} by evaluation length`,
@@ -163,10 +189,28 @@ export function insightSection(
     );
   }
 
-  return `<section id="insight"><h2>Model insight</h2>` +
-    (parts.length
-      ? cutNote + parts.join("")
-      : `<p class="note">No run recorded insight artifacts ` +
-        `(positional, attention, gates, length_generalization).</p>`) +
-    `</section>`;
+  // the same per output position (optional `positions` / `byPosition` of the artifact)
+  for (const metric of positionMetrics(data).slice(0, 2)) {
+    const series = positionSeries(data, variants, metric);
+    if (!series.length) continue;
+    const trained = lenRuns.map((r) =>
+      (r.artifacts.length_generalization as { trainLength?: unknown }).trainLength
+    ).find((x) => typeof x === "number");
+    const id = `position-${slug(metric)}`;
+    out.push(
+      (out.length > 0 ? "" : "<h3>Length generalization</h3>") +
+        figure(add({
+          id,
+          title: `${metric} by output position`,
+          caption: `Pooled over every evaluation sequence that reaches the position` +
+            (trained !== undefined
+              ? `; training outputs were at most ${trained} tokens long, so positions beyond ` +
+                `${trained} were never produced in training`
+              : "") +
+            `. Bold: mean over seeds; band: min–max over seeds; faint: seeds (done runs only).`,
+          svg: renderSpec(id, positionPlot(series, labels, metric)),
+        })),
+    );
+  }
+  return out;
 }

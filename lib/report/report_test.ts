@@ -321,6 +321,7 @@ Deno.test("every chart section of a realistic experiment renders, without canvas
         "attention-0",
         "gates-0",
         "length-exact-match",
+        "position-token-accuracy",
       ]
     ) assert.ok(ids.includes(id), `chart ${id}`);
     // the sinusoid table is identical across heads: drawn once, then named

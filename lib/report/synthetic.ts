@@ -221,6 +221,14 @@ async function writeSyntheticArtifacts(
         L <= 10 ? skill : skill * Math.exp(-(L - 10) / (p === "sinusoid" ? 25 : 8))
       ),
     },
+    positions: Array.from({ length: 40 }, (_, i) => i + 1),
+    byPosition: {
+      token_accuracy: Array.from(
+        { length: 40 },
+        (_, i) => i < 10 ? skill : skill * Math.exp(-(i - 9) / (p === "sinusoid" ? 20 : 6)),
+      ),
+    },
+    trainLength: 10,
   });
   const samples = 120;
   const informative = Array.from({ length: samples }, () => (rand() < 0.5 ? 0 : 1));

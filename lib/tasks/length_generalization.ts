@@ -17,7 +17,7 @@ import { type MetricInfo, type Metrics, type Task, type TaskRun, UNIT } from "./
 import {
   COPY_METRICS,
   dataSeed,
-  evaluateCopyLike,
+  decodeCopyLike,
   makeSeq2SeqBatch,
   modelFromConfig,
   type Seq2SeqBatch,
@@ -26,6 +26,14 @@ import {
   targetTokens,
 } from "./seq2seq.ts";
 import { learnedTableCheck, START } from "./copy.ts";
+import { sequenceAccuracy } from "../metrics/classification.ts";
+import {
+  accuracyFrom,
+  addPositionCounts,
+  positionAccuracy,
+  type PositionCounts,
+  positionCounts,
+} from "../metrics/position.ts";
 
 /** Options of the length-generalization task. */
 export const LengthGeneralizationOptions = z.strictObject({
@@ -107,6 +115,22 @@ const METRICS: MetricInfo[] = [
     description: "token accuracy, mean over evaluation lengths longer than the training lengths",
     range: UNIT,
   },
+  {
+    name: "token_accuracy_beyond",
+    higherIsBetter: true,
+    description: "token accuracy at output positions beyond the longest training length " +
+      "(positions never produced in training), pooled over the longer evaluation sequences",
+  },
+  {
+    name: "exact_match@<length>",
+    higherIsBetter: true,
+    description: "exact match at an evaluation length",
+  },
+  {
+    name: "token_accuracy@<length>",
+    higherIsBetter: true,
+    description: "token accuracy at an evaluation length",
+  },
   // Per-length metrics for the default lengths (maxTrainLength 8): other lengths are
   // reported the same way (`exact_match@<n>`, `token_accuracy@<n>`, `loss@<n>`).
   ...[8, 16, 24, 32].flatMap((n) => [
@@ -158,7 +182,13 @@ export const lengthGeneralizationTask: Task<LengthGeneralizationOptions> = {
       val: evalSets(o, seed, "val", o.valSize),
       test: evalSets(o, seed, "test", o.testSize),
     };
-    let last: { lengths: number[]; metrics: Record<string, number[]> } | undefined;
+    let last: {
+      lengths: number[];
+      metrics: Record<string, number[]>;
+      positions: number[];
+      byPosition: Record<string, number[]>;
+      trainLength: number;
+    } | undefined;
     const trainLen = (r: Rng) => r.int(o.minTrainLength, o.maxTrainLength + 1);
     const run: TaskRun<Seq2SeqBatch> = {
       model,
@@ -180,15 +210,26 @@ export const lengthGeneralizationTask: Task<LengthGeneralizationOptions> = {
           loss: [] as number[],
         };
         const ood = { exact_match: [] as number[], token_accuracy: [] as number[] };
+        let all: PositionCounts = { correct: [], total: [] };
+        let beyond: PositionCounts = { correct: [], total: [] };
         for (const { len, batches } of sets[split]) {
-          const m = await evaluateCopyLike(model, batches, smoothing, START);
+          const d = await decodeCopyLike(model, batches, smoothing, START);
+          const acc = sequenceAccuracy(d.preds, d.golds);
+          const m = {
+            exact_match: acc.exactMatch,
+            token_accuracy: acc.tokenAccuracy,
+            loss: d.loss,
+          };
           for (const k of ["exact_match", "token_accuracy", "loss"] as const) {
             out[`${k}@${len}`] = m[k];
             per[k].push(m[k]);
           }
+          const counts = positionCounts(d.preds, d.golds);
+          all = addPositionCounts(all, counts);
           if (len > o.maxTrainLength) {
             ood.exact_match.push(m.exact_match);
             ood.token_accuracy.push(m.token_accuracy);
+            beyond = addPositionCounts(beyond, counts);
           }
         }
         const mean = (xs: number[]) => xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
@@ -198,8 +239,15 @@ export const lengthGeneralizationTask: Task<LengthGeneralizationOptions> = {
         if (ood.exact_match.length) {
           out.exact_match_ood = mean(ood.exact_match);
           out.token_accuracy_ood = mean(ood.token_accuracy);
+          out.token_accuracy_beyond = accuracyFrom(beyond, o.maxTrainLength);
         }
-        last = { lengths: evalLengths(o), metrics: per };
+        last = {
+          lengths: evalLengths(o),
+          metrics: per,
+          positions: all.total.map((_, i) => i + 1),
+          byPosition: { token_accuracy: positionAccuracy(all) },
+          trainLength: o.maxTrainLength,
+        };
         return out;
       },
       async insights() {

@@ -34,10 +34,27 @@ Deno.test("length_generalization: training lengths stay within 1..L; per-length 
   const ood = (m["exact_match@8"] + m["exact_match@12"] + m["exact_match@16"]) / 3;
   assert.ok(Math.abs(m.exact_match_ood - ood) < 1e-12);
   const ins = await run.insights!();
-  const lg = ins.length_generalization as { lengths: number[]; metrics: Record<string, number[]> };
+  const lg = ins.length_generalization as {
+    lengths: number[];
+    metrics: Record<string, number[]>;
+    positions: number[];
+    byPosition: Record<string, number[]>;
+    trainLength: number;
+  };
   assert.deepEqual(lg.lengths, [4, 8, 12, 16]);
   assert.equal(lg.metrics.exact_match.length, 4);
   assert.equal(lg.metrics.token_accuracy[0], m["token_accuracy@4"]);
+  // per output position: 16 positions; positions 1–4 pool all four lengths, 13–16 only length 16
+  assert.deepEqual(lg.positions, Array.from({ length: 16 }, (_, i) => i + 1));
+  assert.equal(lg.trainLength, 4);
+  const acc = lg.byPosition.token_accuracy;
+  // token_accuracy@4 is the mean of positions 1–4 over the length-4 set; the pooled positions
+  // 1–4 mix in longer sequences, so only the beyond-L pooling is checked exactly:
+  // every sequence longer than 4 has equal weight per position, so positions 5…16 pool
+  // 3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1 sets of 32 rows.
+  const w = [3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1];
+  const beyond = acc.slice(4).reduce((s, a, i) => s + a * w[i], 0) / 24;
+  assert.ok(Math.abs(m.token_accuracy_beyond - beyond) < 1e-12, `${m.token_accuracy_beyond}`);
   run.model.dispose();
 });
 

@@ -21,3 +21,4 @@ export * from "./lm_eval.ts";
 export * from "./brown_genre.ts";
 export * from "./g2p.ts";
 export * from "./examples.ts";
+export * from "./decoder_length.ts";

@@ -14,6 +14,7 @@ import { featuresTask } from "./features.ts";
 import { languageModelTask } from "./language_model.ts";
 import { brownGenreTask } from "./brown_genre.ts";
 import { g2pTask } from "./g2p.ts";
+import { decoderLengthTask } from "./decoder_length.ts";
 
 /** Task name → task. */
 export const TASKS: Readonly<Record<string, Task<never>>> = Object.freeze({
@@ -27,6 +28,7 @@ export const TASKS: Readonly<Record<string, Task<never>>> = Object.freeze({
   language_model: languageModelTask,
   brown_genre: brownGenreTask,
   g2p: g2pTask,
+  decoder_length_generalization: decoderLengthTask,
 } as unknown as Record<string, Task<never>>);
 
 /** Names of every task. */

@@ -151,17 +151,17 @@ export function batchTargets(b: Seq2SeqBatch): Int32Array[] {
 }
 
 /**
- * Loss, token accuracy and exact match of greedy decodes over batches. Each
- * row is decoded for as many steps as its batch's target width, so a model
- * must produce every target token (and padding after a shorter target is
- * not scored).
+ * The per-token loss and the greedy decodes of batches, with their targets.
+ * Each row is decoded for as many steps as its batch's target width, so a
+ * model must produce every target token (and padding after a shorter target
+ * is not scored).
  */
-export async function evaluateCopyLike(
+export async function decodeCopyLike(
   model: EncoderDecoder,
   batches: readonly Seq2SeqBatch[],
   smoothing: number,
   start: number,
-): Promise<{ loss: number; token_accuracy: number; exact_match: number }> {
+): Promise<{ loss: number; preds: Int32Array[]; golds: Int32Array[] }> {
   let lossSum = 0, lossTokens = 0;
   const preds: Int32Array[] = [], golds: Int32Array[] = [];
   for (const b of batches) {
@@ -171,12 +171,19 @@ export async function evaluateCopyLike(
     preds.push(...await greedyDecodeBatch(model, b.src, b.rows, b.srcLen, b.tgtLen - 1, start));
     golds.push(...batchTargets(b));
   }
+  return { loss: lossTokens ? lossSum / lossTokens : 0, preds, golds };
+}
+
+/** Loss, token accuracy and exact match of greedy decodes over batches (see {@link decodeCopyLike}). */
+export async function evaluateCopyLike(
+  model: EncoderDecoder,
+  batches: readonly Seq2SeqBatch[],
+  smoothing: number,
+  start: number,
+): Promise<{ loss: number; token_accuracy: number; exact_match: number }> {
+  const { loss, preds, golds } = await decodeCopyLike(model, batches, smoothing, start);
   const acc = sequenceAccuracy(preds, golds);
-  return {
-    loss: lossTokens ? lossSum / lossTokens : 0,
-    token_accuracy: acc.tokenAccuracy,
-    exact_match: acc.exactMatch,
-  };
+  return { loss, token_accuracy: acc.tokenAccuracy, exact_match: acc.exactMatch };
 }
 
 /** The metrics of copy-like tasks. */
