@@ -25,17 +25,10 @@ import { z } from "zod";
 import { Rng } from "../util/rng.ts";
 import type { DecoderOnlyTransformer } from "../nn/decoder_only.ts";
 import { greedyContinue } from "../train/greedy_causal.ts";
-import { sequenceAccuracy } from "../metrics/classification.ts";
-import {
-  accuracyFrom,
-  addPositionCounts,
-  positionAccuracy,
-  type PositionCounts,
-  positionCounts,
-} from "../metrics/position.ts";
-import type { MetricInfo, Metrics, Task, TaskRun } from "./task.ts";
+import type { MetricInfo, Task, TaskRun } from "./task.ts";
 import { dataSeed } from "./seq2seq.ts";
 import { learnedTableCheck } from "./copy.ts";
+import { type LengthDecode, lengthScores, trainLengthCheck } from "./length_generalization.ts";
 import {
   type CausalBatch,
   causalLoss,
@@ -219,13 +212,7 @@ export const decoderLengthTask: Task<DecoderLengthOptions> = {
   metrics: METRICS,
   primary: "token_accuracy_ood",
   check(config, o) {
-    const errs: [string, string][] = [];
-    if (o.minTrainLength > o.maxTrainLength) {
-      errs.push([
-        "task.minTrainLength",
-        `is ${o.minTrainLength}, more than task.maxTrainLength ${o.maxTrainLength}`,
-      ]);
-    }
+    const errs = trainLengthCheck(o);
     const longest = 2 * Math.max(o.maxTrainLength, ...decoderEvalLengths(o)) + 1;
     const table = learnedTableCheck(config, longest, "the longest evaluation sequence");
     if (table.length) {
@@ -266,15 +253,7 @@ export const decoderLengthTask: Task<DecoderLengthOptions> = {
       loss: (b) => causalLoss(model, b),
       batchSize: (b) => b.rows * b.len,
       async evaluate(split) {
-        const out: Metrics = {};
-        const per = {
-          exact_match: [] as number[],
-          token_accuracy: [] as number[],
-          loss: [] as number[],
-        };
-        const ood = { exact_match: [] as number[], token_accuracy: [] as number[] };
-        let all: PositionCounts = { correct: [], total: [] };
-        let beyond: PositionCounts = { correct: [], total: [] };
+        const decodes: LengthDecode[] = [];
         for (const { len, prompts } of sets[split]) {
           let nll = 0;
           const preds: Int32Array[] = [];
@@ -289,42 +268,11 @@ export const decoderLengthTask: Task<DecoderLengthOptions> = {
             preds.push(...await greedyAnswers(model, part));
           }
           const golds = prompts.map((x) => answerOf(x, o.operation));
-          const acc = sequenceAccuracy(preds, golds);
-          const m = {
-            exact_match: acc.exactMatch,
-            token_accuracy: acc.tokenAccuracy,
-            loss: nll / Math.max(1, prompts.length * len),
-          };
-          for (const k of ["exact_match", "token_accuracy", "loss"] as const) {
-            out[`${k}@${len}`] = m[k];
-            per[k].push(m[k]);
-          }
-          const counts = positionCounts(preds, golds);
-          all = addPositionCounts(all, counts);
-          if (len > o.maxTrainLength) {
-            ood.exact_match.push(m.exact_match);
-            ood.token_accuracy.push(m.token_accuracy);
-            beyond = addPositionCounts(beyond, counts);
-          }
+          decodes.push({ len, preds, golds, loss: nll / Math.max(1, prompts.length * len) });
         }
-        const mean = (xs: number[]) => xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
-        out.exact_match = mean(per.exact_match);
-        out.token_accuracy = mean(per.token_accuracy);
-        out.loss = mean(per.loss);
-        if (ood.exact_match.length) {
-          out.exact_match_ood = mean(ood.exact_match);
-          out.token_accuracy_ood = mean(ood.token_accuracy);
-          out.token_accuracy_beyond = accuracyFrom(beyond, o.maxTrainLength);
-        }
-        last[split] = {
-          split,
-          lengths,
-          metrics: per,
-          positions: all.total.map((_, i) => i + 1),
-          byPosition: { token_accuracy: positionAccuracy(all) },
-          trainLength: o.maxTrainLength,
-        };
-        return out;
+        const { metrics, curves } = lengthScores(decodes, o.maxTrainLength);
+        last[split] = { split, ...curves };
+        return metrics;
       },
       async insights() {
         if (!last.test && !last.val) await run.evaluate("val");

@@ -79,6 +79,102 @@ export function symbolSequences(
   });
 }
 
+/**
+ * The error when the training lengths are empty (`task.minTrainLength` above
+ * `task.maxTrainLength`), for the tasks that draw lengths from that range.
+ */
+export function trainLengthCheck(
+  o: { minTrainLength: number; maxTrainLength: number },
+): [string, string][] {
+  if (o.minTrainLength <= o.maxTrainLength) return [];
+  return [[
+    "task.minTrainLength",
+    `is ${o.minTrainLength}, more than task.maxTrainLength ${o.maxTrainLength}`,
+  ]];
+}
+
+/** The greedy decodes at one evaluation length, and the loss there (per token). */
+export interface LengthDecode {
+  /** The evaluation length. */
+  len: number;
+  /** Predicted outputs, one per sequence. */
+  preds: ArrayLike<number>[];
+  /** Their targets. */
+  golds: ArrayLike<number>[];
+  /** Loss per token at this length. */
+  loss: number;
+}
+
+/** The per-length curves of an evaluation (the `length_generalization` insight). */
+export interface LengthCurves {
+  /** The evaluation lengths, in order. */
+  lengths: number[];
+  /** exact_match, token_accuracy and loss at each length. */
+  metrics: Record<"exact_match" | "token_accuracy" | "loss", number[]>;
+  /** Output positions 1 … the longest target. */
+  positions: number[];
+  /** Token accuracy per output position, pooled over the lengths. */
+  byPosition: { token_accuracy: number[] };
+  /** The longest training length L. */
+  trainLength: number;
+}
+
+/**
+ * The scores of decodes at the evaluation lengths: `exact_match@n`,
+ * `token_accuracy@n` and `loss@n` at each length n; their means over the
+ * lengths (`exact_match`, …); and, where some length n exceeds the training
+ * length L, the means over those lengths (`exact_match_ood`,
+ * `token_accuracy_ood`) and the token accuracy at output positions ≥ L
+ * pooled over them (`token_accuracy_beyond`). The curves are the same
+ * numbers per length and per output position.
+ */
+export function lengthScores(
+  decodes: readonly LengthDecode[],
+  trainLength: number,
+): { metrics: Metrics; curves: LengthCurves } {
+  const out: Metrics = {};
+  const per = {
+    exact_match: [] as number[],
+    token_accuracy: [] as number[],
+    loss: [] as number[],
+  };
+  const ood = { exact_match: [] as number[], token_accuracy: [] as number[] };
+  let all: PositionCounts = { correct: [], total: [] };
+  let beyond: PositionCounts = { correct: [], total: [] };
+  for (const { len, preds, golds, loss } of decodes) {
+    const acc = sequenceAccuracy(preds, golds);
+    const m = { exact_match: acc.exactMatch, token_accuracy: acc.tokenAccuracy, loss };
+    for (const k of ["exact_match", "token_accuracy", "loss"] as const) {
+      out[`${k}@${len}`] = m[k];
+      per[k].push(m[k]);
+    }
+    const counts = positionCounts(preds, golds);
+    all = addPositionCounts(all, counts);
+    if (len > trainLength) {
+      ood.exact_match.push(m.exact_match);
+      ood.token_accuracy.push(m.token_accuracy);
+      beyond = addPositionCounts(beyond, counts);
+    }
+  }
+  const mean = (xs: number[]) => xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
+  out.exact_match = mean(per.exact_match);
+  out.token_accuracy = mean(per.token_accuracy);
+  out.loss = mean(per.loss);
+  if (ood.exact_match.length) {
+    out.exact_match_ood = mean(ood.exact_match);
+    out.token_accuracy_ood = mean(ood.token_accuracy);
+    out.token_accuracy_beyond = accuracyFrom(beyond, trainLength);
+  }
+  const curves: LengthCurves = {
+    lengths: decodes.map((d) => d.len),
+    metrics: per,
+    positions: all.total.map((_, i) => i + 1),
+    byPosition: { token_accuracy: positionAccuracy(all) },
+    trainLength,
+  };
+  return { metrics: out, curves };
+}
+
 const EVAL_BATCH = 64;
 
 function evalSets(o: LengthGeneralizationOptions, seed: number, split: string, size: number) {
@@ -157,13 +253,7 @@ export const lengthGeneralizationTask: Task<LengthGeneralizationOptions> = {
   metrics: METRICS,
   primary: "exact_match_ood",
   check(config, o) {
-    const errs: [string, string][] = [];
-    if (o.minTrainLength > o.maxTrainLength) {
-      errs.push([
-        "task.minTrainLength",
-        `is ${o.minTrainLength}, more than task.maxTrainLength ${o.maxTrainLength}`,
-      ]);
-    }
+    const errs = trainLengthCheck(o);
     const longest = Math.max(o.maxTrainLength, ...evalLengths(o)) + 1;
     const table = learnedTableCheck(config, longest, "the longest evaluation sequence");
     if (table.length) {
@@ -182,13 +272,7 @@ export const lengthGeneralizationTask: Task<LengthGeneralizationOptions> = {
       val: evalSets(o, seed, "val", o.valSize),
       test: evalSets(o, seed, "test", o.testSize),
     };
-    let last: {
-      lengths: number[];
-      metrics: Record<string, number[]>;
-      positions: number[];
-      byPosition: Record<string, number[]>;
-      trainLength: number;
-    } | undefined;
+    let last: LengthCurves | undefined;
     const trainLen = (r: Rng) => r.int(o.minTrainLength, o.maxTrainLength + 1);
     const run: TaskRun<Seq2SeqBatch> = {
       model,
@@ -203,52 +287,14 @@ export const lengthGeneralizationTask: Task<LengthGeneralizationOptions> = {
       loss: (b) => seq2seqLoss(model, b, smoothing),
       batchSize: (b) => targetTokens(b),
       async evaluate(split) {
-        const out: Metrics = {};
-        const per = {
-          exact_match: [] as number[],
-          token_accuracy: [] as number[],
-          loss: [] as number[],
-        };
-        const ood = { exact_match: [] as number[], token_accuracy: [] as number[] };
-        let all: PositionCounts = { correct: [], total: [] };
-        let beyond: PositionCounts = { correct: [], total: [] };
+        const decodes: LengthDecode[] = [];
         for (const { len, batches } of sets[split]) {
           const d = await decodeCopyLike(model, batches, smoothing, START);
-          const acc = sequenceAccuracy(d.preds, d.golds);
-          const m = {
-            exact_match: acc.exactMatch,
-            token_accuracy: acc.tokenAccuracy,
-            loss: d.loss,
-          };
-          for (const k of ["exact_match", "token_accuracy", "loss"] as const) {
-            out[`${k}@${len}`] = m[k];
-            per[k].push(m[k]);
-          }
-          const counts = positionCounts(d.preds, d.golds);
-          all = addPositionCounts(all, counts);
-          if (len > o.maxTrainLength) {
-            ood.exact_match.push(m.exact_match);
-            ood.token_accuracy.push(m.token_accuracy);
-            beyond = addPositionCounts(beyond, counts);
-          }
+          decodes.push({ len, preds: d.preds, golds: d.golds, loss: d.loss });
         }
-        const mean = (xs: number[]) => xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
-        out.exact_match = mean(per.exact_match);
-        out.token_accuracy = mean(per.token_accuracy);
-        out.loss = mean(per.loss);
-        if (ood.exact_match.length) {
-          out.exact_match_ood = mean(ood.exact_match);
-          out.token_accuracy_ood = mean(ood.token_accuracy);
-          out.token_accuracy_beyond = accuracyFrom(beyond, o.maxTrainLength);
-        }
-        last = {
-          lengths: evalLengths(o),
-          metrics: per,
-          positions: all.total.map((_, i) => i + 1),
-          byPosition: { token_accuracy: positionAccuracy(all) },
-          trainLength: o.maxTrainLength,
-        };
-        return out;
+        const { metrics, curves } = lengthScores(decodes, o.maxTrainLength);
+        last = curves;
+        return metrics;
       },
       async insights() {
         if (!last) await run.evaluate("val");

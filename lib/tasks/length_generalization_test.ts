@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { selectBackend } from "../engine/backend.ts";
-import { lengthGeneralizationTask as task } from "./length_generalization.ts";
+import {
+  lengthGeneralizationTask as task,
+  lengthScores,
+  trainLengthCheck,
+} from "./length_generalization.ts";
 import { createRun, testConfig, trainEpochs } from "./task_test_support.ts";
 import type { Seq2SeqBatch } from "./seq2seq.ts";
 
@@ -71,4 +75,39 @@ Deno.test("length_generalization: a learned table shorter than the evaluation is
   assert.deepEqual(task.check!(ok, task.options.parse({ maxTrainLength: 4 })), []);
   const sin = testConfig({ ...base, model: { positional: "sinusoid", maxLen: 12 } });
   assert.deepEqual(task.check!(sin, task.options.parse({ maxTrainLength: 4 })), []);
+});
+
+Deno.test("lengthScores: per-length, mean, out-of-distribution and beyond-L scores by hand", () => {
+  const { metrics, curves } = lengthScores([
+    // length 2 (in distribution): one sequence right, one wrong at position 1
+    { len: 2, preds: [[3, 4], [3, 5]], golds: [[3, 4], [3, 4]], loss: 0.5 },
+    // length 4: right up to position 2, then one miss at 2 and one at 3
+    { len: 4, preds: [[3, 4, 5, 6], [3, 4, 9, 9]], golds: [[3, 4, 5, 6], [3, 4, 5, 7]], loss: 1.5 },
+  ], 2);
+  assert.deepEqual(metrics, {
+    "exact_match@2": 0.5,
+    "token_accuracy@2": 3 / 4,
+    "loss@2": 0.5,
+    "exact_match@4": 0.5,
+    "token_accuracy@4": 6 / 8,
+    "loss@4": 1.5,
+    exact_match: 0.5,
+    token_accuracy: 3 / 4,
+    loss: 1,
+    exact_match_ood: 0.5,
+    token_accuracy_ood: 6 / 8,
+    // positions 2 and 3 of the length-4 sequences: 2 right of 4
+    token_accuracy_beyond: 2 / 4,
+  });
+  assert.deepEqual(curves.lengths, [2, 4]);
+  assert.deepEqual(curves.positions, [1, 2, 3, 4]);
+  assert.deepEqual(curves.byPosition.token_accuracy, [1, 3 / 4, 1 / 2, 1 / 2]);
+  assert.equal(curves.trainLength, 2);
+  // no length beyond L: no out-of-distribution scores
+  const inDist = lengthScores([{ len: 2, preds: [[3, 4]], golds: [[3, 4]], loss: 0 }], 2);
+  assert.equal(inDist.metrics.exact_match_ood, undefined);
+  assert.deepEqual(trainLengthCheck({ minTrainLength: 3, maxTrainLength: 2 }), [
+    ["task.minTrainLength", "is 3, more than task.maxTrainLength 2"],
+  ]);
+  assert.deepEqual(trainLengthCheck({ minTrainLength: 2, maxTrainLength: 2 }), []);
 });
