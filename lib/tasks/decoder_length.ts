@@ -28,6 +28,7 @@ import { greedyContinue } from "../train/greedy_causal.ts";
 import type { MetricInfo, Task, TaskRun } from "./task.ts";
 import { dataSeed } from "./seq2seq.ts";
 import { learnedTableCheck } from "./copy.ts";
+import { lmInsights } from "./language_model.ts";
 import { type LengthDecode, lengthScores, trainLengthCheck } from "./length_generalization.ts";
 import {
   type CausalBatch,
@@ -276,33 +277,14 @@ export const decoderLengthTask: Task<DecoderLengthOptions> = {
       },
       async insights() {
         if (!last.test && !last.val) await run.evaluate("val");
-        const out: Record<string, unknown> = { length_generalization: last.test ?? last.val };
-        const longest = 2 * Math.max(...lengths) + 1;
-        const matrix = await model.positional.readPositionalMatrix(longest);
-        if (matrix) out.positional = { kind: config.model.positional, matrix };
         // attention of every layer on one training-length example, answer included
         const x = sets.val[0].prompts[0];
         const s = exampleSequence(x, o.operation).subarray(0, 2 * x.length + 1);
-        const layers = model.layers.items.map((l) => l.selfAttn);
-        const wasTraining = model.training;
-        model.eval();
-        for (const a of layers) a.recordAttention = true;
-        try {
-          tf.tidy(() => {
-            model.forward(tf.tensor2d(s, [1, s.length], "int32"));
-          });
-          const heads = [];
-          for (const a of layers) heads.push((await a.readAttention())?.[0] ?? []);
-          const name = (id: number) => id === BOS ? "BOS" : id === SEP ? "SEP" : String(id);
-          out.attention = {
-            tokens: Array.from(s, name),
-            layers: heads.map((h, i) => ({ layer: i, heads: h })),
-          };
-        } finally {
-          for (const a of layers) a.recordAttention = false;
-          model.train(wasTraining);
-        }
-        return out;
+        const name = (id: number) => id === BOS ? "BOS" : id === SEP ? "SEP" : String(id);
+        return {
+          length_generalization: last.test ?? last.val,
+          ...await lmInsights(model, config, s, name, 2 * Math.max(...lengths) + 1),
+        };
       },
     };
     return Promise.resolve(run as TaskRun);

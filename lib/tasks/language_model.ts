@@ -47,7 +47,6 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
 import { Rng } from "../util/rng.ts";
 import type { RunConfig } from "../contract/config.ts";
@@ -63,6 +62,7 @@ import {
   scoredTokens,
 } from "./decoder_only.ts";
 import { chunkOffsets, evalBatches, lmMetrics, nllOf } from "./lm_eval.ts";
+import { attentionInsight } from "./attention_insight.ts";
 
 const FileList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 
@@ -310,23 +310,12 @@ export async function lmInsights(
   const out: Record<string, unknown> = {};
   const matrix = await model.positional.readPositionalMatrix(len);
   if (matrix) out.positional = { kind: config.model.positional, matrix };
-  const layers = model.layers.items.map((l) => l.selfAttn);
-  const wasTraining = model.training;
-  model.eval();
-  for (const a of layers) a.recordAttention = true;
-  try {
-    tf.tidy(() => {
-      model.forward(tf.tensor2d(Int32Array.from(sample), [1, sample.length], "int32"));
-    });
-    const heads = [];
-    for (const a of layers) heads.push((await a.readAttention())?.[0] ?? []);
-    out.attention = {
-      tokens: Array.from(sample, tokenName),
-      layers: heads.map((h, i) => ({ layer: i, heads: h })),
-    };
-  } finally {
-    for (const a of layers) a.recordAttention = false;
-    model.train(wasTraining);
-  }
+  out.attention = await attentionInsight(
+    model,
+    model.layers.items.map((l) => l.selfAttn),
+    sample,
+    tokenName,
+    (s) => model.forward(s),
+  );
   return out;
 }

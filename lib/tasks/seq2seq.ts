@@ -15,6 +15,7 @@ import { greedyDecode } from "../train/greedy.ts";
 import { sequenceAccuracy } from "../metrics/classification.ts";
 import { type MetricInfo, UNIT } from "./task.ts";
 import { transformerOptions } from "../models/transformer_options.ts";
+import { attentionInsight } from "./attention_insight.ts";
 
 /**
  * A batch of source and target ids, row-major and padded with 0.
@@ -228,26 +229,13 @@ export async function seq2seqInsights(
   const out: Record<string, unknown> = {};
   const matrix = await model.srcPositional.readPositionalMatrix(len);
   if (matrix) out.positional = { kind: config.model.positional, matrix };
-  const layers = model.encoder.layers.items.map((l) => l.selfAttn);
-  const wasTraining = model.training;
-  model.eval();
-  for (const a of layers) a.recordAttention = true;
-  try {
-    tf.tidy(() => {
-      const s = tf.tensor2d(Int32Array.from(sample), [1, sample.length], "int32");
-      model.encode(s, paddingMask(s));
-    });
-    const heads = [];
-    for (const a of layers) heads.push((await a.readAttention())?.[0] ?? []);
-    out.attention = {
-      tokens: Array.from(sample, tokenName),
-      layers: heads.map((h, i) => ({ layer: i, heads: h })),
-    };
-  } finally {
-    // Stops recording and frees the kept probabilities.
-    for (const a of layers) a.recordAttention = false;
-    model.train(wasTraining);
-  }
+  out.attention = await attentionInsight(
+    model,
+    model.encoder.layers.items.map((l) => l.selfAttn),
+    sample,
+    tokenName,
+    (s) => model.encode(s, paddingMask(s)),
+  );
   return out;
 }
 
