@@ -25,17 +25,10 @@
 import type { LoopProgress } from "../train/loop.ts";
 import { ProgressDisplay } from "./progress.ts";
 import type { LoadedExperiment } from "./loader.ts";
+import type { LiveState } from "../report/live.ts";
 
-/** What the live pages say (the `LiveState` of `lib/report/live.ts`). */
-export interface LiveSnapshot {
-  at: string;
-  total: number;
-  finished: number;
-  running: { label: string; step?: number; totalSteps?: number; phase?: string }[];
-  pending: number;
-  etaS?: number;
-  refreshS: number;
-}
+/** What the live pages say: the `LiveState` of `lib/report/live.ts`. */
+export type LiveSnapshot = LiveState;
 
 /** Where live pages go and how often they change. */
 export interface LiveOptions {
