@@ -29,14 +29,13 @@ import type { Rng } from "../util/rng.ts";
 import { Module } from "./module.ts";
 import { ModuleList, Sequential } from "./module_list.ts";
 import { Embeddings } from "./embeddings.ts";
-import { MultiHeadedAttention } from "./attention.ts";
-import { PositionwiseFeedForward } from "./feed_forward.ts";
-import { EncoderLayer } from "./encoder.ts";
+import type { MultiHeadedAttention } from "./attention.ts";
+import { type EncoderLayer, encoderLayers } from "./encoder.ts";
 import { LayerNorm } from "./layer_norm.ts";
 import { Generator } from "./generator.ts";
 import { subsequentMask } from "./masks.ts";
 import { makePositional, type PositionalStage } from "./positional.ts";
-import type { ModelOptions } from "./encoder_decoder.ts";
+import { modelOptionDefaults, type ModelOptions } from "./encoder_decoder.ts";
 
 /**
  * One causal block: self-attention and a feed-forward, each with its residual
@@ -121,21 +120,11 @@ export function makeDecoderOnly(
   opts: ModelOptions = {},
   rng: Rng,
 ): DecoderOnlyTransformer {
-  const N = opts.N ?? 6, d = opts.dModel ?? 512, dFF = opts.dFF ?? 2048, h = opts.h ?? 8;
-  const p = opts.dropout ?? 0.1, positional = opts.positional ?? "sinusoid";
-  const maxLen = opts.maxLen ?? 5000, norm = opts.norm ?? "pre";
-  const layers = Array.from({ length: N }, () =>
-    new EncoderLayer(
-      d,
-      new MultiHeadedAttention(h, d, p, rng, { positional }),
-      new PositionwiseFeedForward(d, dFF, p, rng),
-      p,
-      rng,
-      norm,
-    ));
+  const o = modelOptionDefaults(opts);
+  const layers = encoderLayers(o, rng);
   const embed = new Sequential([
-    new Embeddings(vocab, d, rng),
-    makePositional(positional, d, p, maxLen, rng),
+    new Embeddings(vocab, o.dModel, rng),
+    makePositional(o.positional, o.dModel, o.dropout, o.maxLen, rng),
   ]);
-  return new DecoderOnlyTransformer(embed, layers, new Generator(d, vocab, rng));
+  return new DecoderOnlyTransformer(embed, layers, new Generator(o.dModel, vocab, rng));
 }

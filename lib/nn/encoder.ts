@@ -11,8 +11,9 @@ import type { Rng } from "../util/rng.ts";
 import { Module } from "./module.ts";
 import { ModuleList } from "./module_list.ts";
 import { LayerNorm } from "./layer_norm.ts";
-import type { MultiHeadedAttention } from "./attention.ts";
-import type { PositionwiseFeedForward } from "./feed_forward.ts";
+import { MultiHeadedAttention } from "./attention.ts";
+import { PositionwiseFeedForward } from "./feed_forward.ts";
+import type { PositionalKind } from "./positional.ts";
 import { type NormPlacement, SublayerConnection } from "./sublayer.ts";
 
 /** One encoder layer: parameters `self_attn.*`, `feed_forward.*`, `sublayer.0..1.norm.*`. */
@@ -79,4 +80,41 @@ export class Encoder extends Module {
     for (const layer of this.layers.items) x = layer.apply(x, mask);
     return this.norm ? this.norm.apply(x) : x;
   }
+}
+
+/** Sizes of a stack of {@link EncoderLayer}s, defaults already applied. */
+export interface EncoderLayerSizes {
+  /** Layers. */
+  N: number;
+  /** Model width d_model. */
+  dModel: number;
+  /** Attention heads h. */
+  h: number;
+  /** Feed-forward inner width d_ff. */
+  dFF: number;
+  /** Dropout everywhere. */
+  dropout: number;
+  /** Positional scheme (RoPE and ALiBi act inside the self-attention). */
+  positional: PositionalKind;
+  /** Norm placement. */
+  norm: NormPlacement;
+}
+
+/**
+ * N encoder layers of self-attention then feed-forward, as every stack of
+ * self-attention layers here is built (the encoder, the decoder-only model,
+ * the sequence encoder). Weights are drawn from `rng` layer by layer, the
+ * attention's before the feed-forward's.
+ */
+export function encoderLayers(s: EncoderLayerSizes, rng: Rng): EncoderLayer[] {
+  const { dModel: d, dropout: p } = s;
+  return Array.from({ length: s.N }, () =>
+    new EncoderLayer(
+      d,
+      new MultiHeadedAttention(s.h, d, p, rng, { positional: s.positional }),
+      new PositionwiseFeedForward(d, s.dFF, p, rng),
+      p,
+      rng,
+      s.norm,
+    ));
 }

@@ -16,7 +16,7 @@ import { Sequential } from "./module_list.ts";
 import { Embeddings } from "./embeddings.ts";
 import { MultiHeadedAttention } from "./attention.ts";
 import { PositionwiseFeedForward } from "./feed_forward.ts";
-import { Encoder, EncoderLayer } from "./encoder.ts";
+import { Encoder, encoderLayers } from "./encoder.ts";
 import { Decoder, DecoderLayer } from "./decoder.ts";
 import { Generator } from "./generator.ts";
 import { makePositional, type PositionalKind, type PositionalStage } from "./positional.ts";
@@ -111,6 +111,20 @@ export interface ModelOptions {
   norm?: NormPlacement;
 }
 
+/** {@link ModelOptions} with every default filled in. */
+export function modelOptionDefaults(opts: ModelOptions): Required<ModelOptions> {
+  return {
+    N: opts.N ?? 6,
+    dModel: opts.dModel ?? 512,
+    dFF: opts.dFF ?? 2048,
+    h: opts.h ?? 8,
+    dropout: opts.dropout ?? 0.1,
+    positional: opts.positional ?? "sinusoid",
+    maxLen: opts.maxLen ?? 5000,
+    norm: opts.norm ?? "pre",
+  };
+}
+
 /** Builds an {@link EncoderDecoder}; every weight is drawn from `rng` (Xavier uniform for matrices). */
 export function makeModel(
   srcVocab: number,
@@ -118,13 +132,12 @@ export function makeModel(
   opts: ModelOptions = {},
   rng: Rng,
 ): EncoderDecoder {
-  const N = opts.N ?? 6, d = opts.dModel ?? 512, dFF = opts.dFF ?? 2048, h = opts.h ?? 8;
-  const p = opts.dropout ?? 0.1, positional = opts.positional ?? "sinusoid";
-  const maxLen = opts.maxLen ?? 5000, norm = opts.norm ?? "pre";
+  const o = modelOptionDefaults(opts);
+  const { N, dModel: d, dFF, h, dropout: p, positional, maxLen, norm } = o;
   const mha = () => new MultiHeadedAttention(h, d, p, rng, { positional });
   const crossAttn = () => new MultiHeadedAttention(h, d, p, rng);
   const ff = () => new PositionwiseFeedForward(d, dFF, p, rng);
-  const encLayers = Array.from({ length: N }, () => new EncoderLayer(d, mha(), ff(), p, rng, norm));
+  const encLayers = encoderLayers(o, rng);
   const decLayers = Array.from(
     { length: N },
     () => new DecoderLayer(d, mha(), crossAttn(), ff(), p, rng, norm),

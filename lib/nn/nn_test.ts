@@ -15,6 +15,7 @@ import {
   dropout,
   dropoutState,
   Embeddings,
+  encoderLayers,
   LearnedPositionalEncoding,
   Linear,
   loadDropoutState,
@@ -22,6 +23,7 @@ import {
   matmul,
   matmulT,
   MLPEncoder,
+  modelOptionDefaults,
   MultiHeadedAttention,
   paddingMask,
   PositionalEncoding,
@@ -276,4 +278,39 @@ Deno.test("dropoutState: restoring the streams replays the same dropout masks", 
   assert.deepEqual(run(), first);
   assert.throws(() => loadDropoutState(m, [1, 2]), /dropout state has 2 streams but the model has/);
   m.dispose();
+});
+
+Deno.test("modelOptionDefaults: the Annotated Transformer's sizes; given values kept", () => {
+  assert.deepEqual(modelOptionDefaults({}), {
+    N: 6,
+    dModel: 512,
+    dFF: 2048,
+    h: 8,
+    dropout: 0.1,
+    positional: "sinusoid",
+    maxLen: 5000,
+    norm: "pre",
+  });
+  assert.deepEqual(modelOptionDefaults({ N: 2, dropout: 0, norm: "post" }), {
+    ...modelOptionDefaults({}),
+    N: 2,
+    dropout: 0,
+    norm: "post",
+  });
+});
+
+Deno.test("encoderLayers: N layers of the given sizes, parameters named as the reference's", () => {
+  const layers = encoderLayers(
+    { N: 3, dModel: 8, h: 2, dFF: 12, dropout: 0, positional: "alibi", norm: "post" },
+    new Rng(1),
+  );
+  assert.equal(layers.length, 3);
+  const shapes = Object.fromEntries(layers[2].namedParameters().map(([n, v]) => [n, v.shape]));
+  assert.deepEqual(shapes["feed_forward.w_1.weight"], [12, 8]);
+  assert.deepEqual(shapes["self_attn.linears.0.weight"], [8, 8]);
+  assert.equal(layers[0].selfAttn.h, 2);
+  // each layer draws its own weights
+  const w = (i: number) => layers[i].namedParameters()[0][1].dataSync();
+  assert.notDeepEqual(Array.from(w(0)), Array.from(w(1)));
+  for (const l of layers) l.dispose();
 });

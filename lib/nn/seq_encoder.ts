@@ -17,9 +17,8 @@ import { Module } from "./module.ts";
 import { Sequential } from "./module_list.ts";
 import { Embeddings } from "./embeddings.ts";
 import { Linear } from "./linear.ts";
-import { MultiHeadedAttention } from "./attention.ts";
-import { PositionwiseFeedForward } from "./feed_forward.ts";
-import { Encoder, EncoderLayer } from "./encoder.ts";
+import type { MultiHeadedAttention } from "./attention.ts";
+import { Encoder, encoderLayers } from "./encoder.ts";
 import { makePositional, type PositionalKind, type PositionalStage } from "./positional.ts";
 import { paddingMask } from "./masks.ts";
 import type { NormPlacement } from "./sublayer.ts";
@@ -87,15 +86,7 @@ export class SequenceEncoder extends Module {
       "embed",
       new Sequential([input, makePositional(positional, d, p, opts.maxLen ?? 256, rng)]),
     );
-    const layers = Array.from({ length: N }, () =>
-      new EncoderLayer(
-        d,
-        new MultiHeadedAttention(h, d, p, rng, { positional }),
-        new PositionwiseFeedForward(d, dFF, p, rng),
-        p,
-        rng,
-        norm,
-      ));
+    const layers = encoderLayers({ N, dModel: d, h, dFF, dropout: p, positional, norm }, rng);
     this.encoder = this.child("encoder", new Encoder(layers));
   }
 
