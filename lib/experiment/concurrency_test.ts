@@ -9,27 +9,14 @@ import { isLocked } from "./lock.ts";
 import type { StatusRecord } from "../contract/results.ts";
 import { WORKER_PERMISSIONS } from "./sweep.ts";
 import { loadExperiment } from "./loader.ts";
+import { writeDummyExperiment } from "./experiment_test_support.ts";
 
-const DUMMY = new URL("./testdata/dummy_task.ts", import.meta.url).href;
-const SCHEMA = new URL("./schema.ts", import.meta.url).href;
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
 
-async function experiment(body: string): Promise<{ dir: string; file: string; results: string }> {
-  const dir = await Deno.makeTempDir({ prefix: "fuselab-conc-" });
-  const file = `${dir}/exp.ts`;
-  await Deno.writeTextFile(
-    file,
-    `import { defineExperiment } from "${SCHEMA}";
-import { dummyTask } from "${DUMMY}";
-export const tasks = [dummyTask];
-export default defineExperiment({
-  backend: "cpu",
-${body}
-});
-`,
-  );
-  return { dir, file, results: `${dir}/results` };
+/** Writes a dummy-task experiment (on cpu) into a fresh folder; returns the file and a results root. */
+function experiment(body: string): Promise<{ dir: string; file: string; results: string }> {
+  return writeDummyExperiment(`  backend: "cpu",\n${body}`, "fuselab-conc-");
 }
 
 /** `deno task exp` as its own process. */

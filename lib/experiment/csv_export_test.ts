@@ -10,6 +10,7 @@ import type { MetricsLine, StatusRecord } from "../contract/results.ts";
 import { loadExperiment } from "./loader.ts";
 import { main as reportMain } from "../cli/report.ts";
 import { csvField, toCsv } from "../report/csv.ts";
+import { quietly } from "./experiment_test_support.ts";
 
 const QUICKSTART = new URL("../../experiments/quickstart.ts", import.meta.url).pathname;
 
@@ -32,16 +33,6 @@ async function pythonCsv(...paths: string[]): Promise<string[][][]> {
     }
   }
   throw new Error("python3 not found: the CSV test reads the files back with Python's csv module");
-}
-
-async function quietly<T>(f: () => Promise<T>): Promise<T> {
-  const log = console.log;
-  console.log = () => {};
-  try {
-    return await f();
-  } finally {
-    console.log = log;
-  }
 }
 
 Deno.test("csvField quotes commas, quotes and line breaks only", () => {

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { main } from "../cli/exp.ts";
 import type { StatusRecord } from "../contract/results.ts";
 import { loadExperiment } from "./loader.ts";
+import { quietly } from "./experiment_test_support.ts";
 
 const EXPERIMENT = `
 name: tiny_decoder_length
@@ -27,19 +28,6 @@ axes:
 seeds: 1
 metrics: { primary: token_accuracy_ood, compare: [token_accuracy_beyond] }
 `;
-
-async function quietly<T>(f: () => Promise<T>): Promise<T> {
-  const log = console.log;
-  const write = Deno.stdout.writeSync;
-  console.log = () => {};
-  Deno.stdout.writeSync = (b: Uint8Array) => b.length;
-  try {
-    return await f();
-  } finally {
-    console.log = log;
-    Deno.stdout.writeSync = write;
-  }
-}
 
 Deno.test("decoder_length_generalization: a tiny sweep runs, records curves, and reports them", async () => {
   const dir = await Deno.makeTempDir({ prefix: "fuselab-decoder-length-" });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { main } from "../cli/exp.ts";
 import { loadCmudict } from "../data/cmudict.ts";
+import { quietly } from "./experiment_test_support.ts";
 
 Deno.test("g2p end to end: a few steps through the runner write test WER and PER", async () => {
   const dir = await Deno.makeTempDir({ prefix: "fuselab-g2p-run-" });
@@ -20,17 +21,9 @@ seeds: 1
 metrics: { primary: wer }
 `,
   );
-  const log = console.log;
-  console.log = () => {};
-  const write = Deno.stdout.writeSync;
-  Deno.stdout.writeSync = (b: Uint8Array) => b.length;
-  let code: number;
-  try {
-    code = await main([`${dir}/g2p.yaml`, "--results", `${dir}/results`, "--plain", "--no-report"]);
-  } finally {
-    console.log = log;
-    Deno.stdout.writeSync = write;
-  }
+  const code = await quietly(() =>
+    main([`${dir}/g2p.yaml`, "--results", `${dir}/results`, "--plain", "--no-report"])
+  );
   assert.equal(code, 0);
   const runs = [...Deno.readDirSync(`${dir}/results/g2p-e2e/runs`)];
   assert.equal(runs.length, 1);

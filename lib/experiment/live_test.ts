@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { writeSyntheticExperiment } from "../report/synthetic.ts";
 import { LiveDisplay, sweepEta } from "./live.ts";
+import { writeDummyExperiment } from "./experiment_test_support.ts";
 
 Deno.test("sweepEta: running runs' own ETAs, a typical run per pending one, over the slots", () => {
   // one slot: 30 s left on the running run + 2 pending × 100 s
@@ -78,30 +79,18 @@ Deno.test("LiveDisplay rebuilds the live pages on start, evaluation and finish",
   await Deno.remove(root, { recursive: true });
 });
 
-const DUMMY = new URL("./testdata/dummy_task.ts", import.meta.url).href;
-const SCHEMA = new URL("./schema.ts", import.meta.url).href;
-
 Deno.test("a sweep's pages are live while it runs; its last build is deno task report's, byte for byte", async () => {
   const { main: exp } = await import("../cli/exp.ts");
   const { main: report } = await import("../cli/report.ts");
-  const dir = await Deno.makeTempDir({ prefix: "fuselab-live-sweep-" });
-  const file = `${dir}/exp.ts`;
-  await Deno.writeTextFile(
-    file,
-    `import { defineExperiment } from "${SCHEMA}";
-import { dummyTask } from "${DUMMY}";
-export const tasks = [dummyTask];
-export default defineExperiment({
-  name: "live",
+  const { dir, file, results } = await writeDummyExperiment(
+    `  name: "live",
   backend: "cpu",
   task: { name: "dummy_linear", sleepMs: 40 },
   train: { epochs: 4, lr: { schedule: "constant", value: 0.05 }, logEvery: 2 },
   axes: { "task.dim": [3, 5] },
-  seeds: [0, 1],
-});
-`,
+  seeds: [0, 1],`,
+    "fuselab-live-sweep-",
   );
-  const results = `${dir}/results`;
   const page = `${results}/live/report.html`;
   // Watch the page while the sweep trains (the dummy task sleeps, so this loop gets its turns).
   const seen: string[] = [];

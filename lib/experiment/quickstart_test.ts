@@ -14,6 +14,7 @@ import { loadCheckpoint, restoreCheckpoint } from "../train/checkpoint.ts";
 import { greedyDecode } from "../train/greedy.ts";
 import type { StatusRecord } from "../contract/results.ts";
 import { loadExperiment } from "./loader.ts";
+import { quietly } from "./experiment_test_support.ts";
 
 /** Slow tests run in CI (`.ci/run` sets FUSELAB_FULL_TESTS=1), not in the default suite. */
 const ciOnly = Deno.env.get("FUSELAB_FULL_TESTS") === "1"
@@ -21,19 +22,6 @@ const ciOnly = Deno.env.get("FUSELAB_FULL_TESTS") === "1"
   : "CI only: FUSELAB_FULL_TESTS=1 runs it";
 
 const QUICKSTART = new URL("../../experiments/quickstart.ts", import.meta.url).pathname;
-
-async function quietly<T>(f: () => Promise<T>): Promise<T> {
-  const log = console.log;
-  const write = Deno.stdout.writeSync;
-  console.log = () => {};
-  Deno.stdout.writeSync = (b: Uint8Array) => b.length;
-  try {
-    return await f();
-  } finally {
-    console.log = log;
-    Deno.stdout.writeSync = write;
-  }
-}
 
 Deno.test({
   name: "quick start: a trained run's greedy decode copies its input",

@@ -7,43 +7,24 @@ import { appendLines, countLines, truncateLines } from "../util/atomic.ts";
 import type { StatusRecord } from "../contract/results.ts";
 import { WORKER_PERMISSIONS } from "./sweep.ts";
 import { loadExperiment } from "./loader.ts";
+import { quietly, writeDummyExperiment } from "./experiment_test_support.ts";
 
-const DUMMY = new URL("./testdata/dummy_task.ts", import.meta.url).href;
-const SCHEMA = new URL("./schema.ts", import.meta.url).href;
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
 
 /** Writes a dummy-task experiment into a fresh folder; returns the file and a results root. */
-async function experiment(body: string): Promise<{ dir: string; file: string; results: string }> {
-  const dir = await Deno.makeTempDir({ prefix: "fuselab-run-" });
-  const file = `${dir}/exp.ts`;
-  await Deno.writeTextFile(
-    file,
-    `import { defineExperiment } from "${SCHEMA}";
-import { dummyTask } from "${DUMMY}";
-export const tasks = [dummyTask];
-export default defineExperiment({
-  backend: "cpu",
+function experiment(body: string): Promise<{ dir: string; file: string; results: string }> {
+  return writeDummyExperiment(
+    `  backend: "cpu",
   train: { lr: { schedule: "constant", value: 0.05 }, logEvery: 2 },
-${body}
-});
-`,
+${body}`,
+    "fuselab-run-",
   );
-  return { dir, file, results: `${dir}/results` };
 }
 
 /** Runs the CLI in this process, quietly; returns its exit status. */
-async function exp(...args: string[]): Promise<number> {
-  const log = console.log;
-  console.log = () => {};
-  const write = Deno.stdout.writeSync;
-  Deno.stdout.writeSync = (b: Uint8Array) => b.length;
-  try {
-    return await main([...args, "--plain", "--no-report"]);
-  } finally {
-    console.log = log;
-    Deno.stdout.writeSync = write;
-  }
+function exp(...args: string[]): Promise<number> {
+  return quietly(() => main([...args, "--plain", "--no-report"]));
 }
 
 /** metrics.jsonl without the wall-clock fields. */

@@ -7,32 +7,22 @@ import assert from "node:assert/strict";
 import { main } from "../cli/exp.ts";
 import { probeWebGPU } from "../engine/webgpu/backend.ts";
 import { loadExperiment } from "./loader.ts";
+import { writeDummyExperiment } from "./experiment_test_support.ts";
 
 if (!Deno.env.get("XDG_RUNTIME_DIR")) Deno.env.set("XDG_RUNTIME_DIR", Deno.makeTempDirSync());
 const probe = await probeWebGPU();
 if (!probe.ok) console.log(`SKIP runner-on-webgpu test: ${probe.why}`);
 
-const DUMMY = new URL("./testdata/dummy_task.ts", import.meta.url).href;
-const SCHEMA = new URL("./schema.ts", import.meta.url).href;
-
 Deno.test({
   name: "runner on webgpu: losses read when logging, clipping on the device, same lines as cpu",
   ignore: !probe.ok,
   fn: async () => {
-    const dir = await Deno.makeTempDir({ prefix: "fuselab-webgpu-run-" });
-    const file = `${dir}/exp.ts`;
-    await Deno.writeTextFile(
-      file,
-      `import { defineExperiment } from "${SCHEMA}";
-import { dummyTask } from "${DUMMY}";
-export const tasks = [dummyTask];
-export default defineExperiment({
-  name: "webgpu_run",
+    const { dir, file } = await writeDummyExperiment(
+      `  name: "webgpu_run",
   task: { name: "dummy_linear" },
   train: { epochs: 3, lr: { schedule: "constant", value: 0.05 }, logEvery: 3, gradClip: 1 },
-  axes: { backend: ["webgpu", "cpu"] },
-});
-`,
+  axes: { backend: ["webgpu", "cpu"] },`,
+      "fuselab-webgpu-run-",
     );
     const log = console.log;
     console.log = () => {};

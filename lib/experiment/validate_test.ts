@@ -2,9 +2,7 @@ import assert from "node:assert/strict";
 import { main } from "../cli/exp.ts";
 import { loadExperiment } from "./loader.ts";
 import { ExperimentError } from "./validate.ts";
-
-const DUMMY = new URL("./testdata/dummy_task.ts", import.meta.url).href;
-const SCHEMA = new URL("./schema.ts", import.meta.url).href;
+import { dummyExperimentText } from "./experiment_test_support.ts";
 
 /** Writes `text` as an experiment file and returns the validation messages (none when valid). */
 async function mistakes(text: string, ext = "yaml"): Promise<{ file: string; lines: string[] }> {
@@ -18,17 +16,6 @@ async function mistakes(text: string, ext = "yaml"): Promise<{ file: string; lin
     if (e instanceof ExperimentError) return { file, lines: e.lines };
     throw e;
   }
-}
-
-/** A TypeScript experiment using the test task `dummy_linear`. */
-function tsExperiment(body: string): string {
-  return `import { defineExperiment } from "${SCHEMA}";
-import { dummyTask } from "${DUMMY}";
-export const tasks = [dummyTask];
-export default defineExperiment({
-${body}
-});
-`;
 }
 
 const cases: { what: string; text: string; ext?: string; expect: (f: string) => string[] }[] = [
@@ -89,7 +76,7 @@ const cases: { what: string; text: string; ext?: string; expect: (f: string) => 
   {
     what: "learned table shorter than the evaluation length (the task's check)",
     ext: "ts",
-    text: tsExperiment(`  name: "a",
+    text: dummyExperimentText(`  name: "a",
   task: { name: "dummy_linear", evalLength: 20 },
   model: { positional: "learned", maxLen: 16 },`),
     expect: (f) => [
@@ -185,7 +172,7 @@ Deno.test("validation: every mistake of a file is reported at once, in file orde
 
 Deno.test("validation: a TypeScript experiment points at the key in the source", async () => {
   const { file, lines } = await mistakes(
-    tsExperiment(`  name: "a",
+    dummyExperimentText(`  name: "a",
   task: { name: "dummy_linear" },
   model: { heads: 3, dModel: 8 },`),
     "ts",
@@ -198,7 +185,7 @@ Deno.test("validation: a TypeScript experiment points at the key in the source",
 
 Deno.test("validation: a task's option schema and check() are applied per variant", async () => {
   const { file, lines } = await mistakes(
-    tsExperiment(`  name: "a",
+    dummyExperimentText(`  name: "a",
   task: { name: "dummy_linear", dims: 3 },
   axes: { "model.positional": ["sinusoid", "learned"], "model.maxLen": [4, 64] },`),
     "ts",
@@ -209,7 +196,7 @@ Deno.test("validation: a task's option schema and check() are applied per varian
     `${file}:7:73 model.maxLen: expected at least the evaluation length 8 for a learned table (got 4)`,
   ]);
   const second = await mistakes(
-    tsExperiment(`  name: "a",
+    dummyExperimentText(`  name: "a",
   task: { name: "dummy_linear" },
   axes: { "model.positional": ["sinusoid", "learned"], "model.maxLen": [4, 64] },`),
     "ts",
