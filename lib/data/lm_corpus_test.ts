@@ -10,20 +10,7 @@ import {
   tokenChars,
   tokenizeCorpus,
 } from "./lm_corpus.ts";
-
-const TEXT = "the cat sat on the mat. the dog sat on the log. a cat and a dog met on a mat.\n";
-
-/** A folder of `n` small text files (different texts); returns the folder and the paths. */
-async function corpusDir(n: number): Promise<{ dir: string; paths: string[] }> {
-  const dir = await Deno.makeTempDir({ prefix: "fuselab-lm-" });
-  const paths: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const p = join(dir, `doc${String(i).padStart(2, "0")}.txt`);
-    await Deno.writeTextFile(p, `${i} `.repeat(3) + TEXT.repeat(6 + i));
-    paths.push(p);
-  }
-  return { dir, paths };
-}
+import { corpusDir } from "./lm_corpus_test_support.ts";
 
 const char: LmCorpusOptions = { tokenizer: "char", bpeMerges: 0, lowercase: false };
 

@@ -8,22 +8,9 @@ import { languageModelTask as task, lmEvalLengths } from "./language_model.ts";
 import { chunkOffsets, evalBatches } from "./lm_eval.ts";
 import type { DecoderOnlyTransformer } from "../nn/decoder_only.ts";
 import { createRun, testConfig, trainEpochs } from "./task_test_support.ts";
+import { corpusDir } from "../data/lm_corpus_test_support.ts";
 
 await selectBackend("wasm");
-
-const TEXT = "the cat sat on the mat. the dog sat on the log. a cat and a dog met on a mat.\n";
-
-/** A folder of `n` small text files (different texts); returns the folder and the paths. */
-async function corpusDir(n: number): Promise<{ dir: string; paths: string[] }> {
-  const dir = await Deno.makeTempDir({ prefix: "fuselab-lm-" });
-  const paths: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const p = join(dir, `doc${String(i).padStart(2, "0")}.txt`);
-    await Deno.writeTextFile(p, `${i} `.repeat(3) + TEXT.repeat(6 + i));
-    paths.push(p);
-  }
-  return { dir, paths };
-}
 
 const model = { layers: 1, dModel: 16, dFF: 32, heads: 2, dropout: 0 };
 const train = { batchSize: 8, lr: { schedule: "constant", value: 0.01 } };
