@@ -6,10 +6,8 @@ import assert from "node:assert/strict";
 import { main } from "../cli/exp.ts";
 import { loadCheckpoint } from "../train/checkpoint.ts";
 import { isLocked } from "./lock.ts";
-import type { StatusRecord } from "../contract/results.ts";
 import { WORKER_PERMISSIONS } from "./sweep.ts";
-import { loadExperiment } from "./loader.ts";
-import { writeDummyExperiment } from "./experiment_test_support.ts";
+import { runDirs, runMetrics, runStatus, writeDummyExperiment } from "./experiment_test_support.ts";
 
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
@@ -45,23 +43,6 @@ async function exp(...args: string[]): Promise<{ code: number; out: string }> {
   }
 }
 
-async function metrics(runDir: string): Promise<Record<string, unknown>[]> {
-  const text = await Deno.readTextFile(`${runDir}/metrics.jsonl`);
-  return text.trim().split("\n").map((l) => {
-    const { time: _t, itemsPerS: _i, ...rest } = JSON.parse(l);
-    return rest;
-  });
-}
-
-async function status(runDir: string): Promise<StatusRecord> {
-  return JSON.parse(await Deno.readTextFile(`${runDir}/status.json`));
-}
-
-async function dirsOf(file: string, results: string): Promise<string[]> {
-  const loaded = await loadExperiment(file, { resultsRoot: results });
-  return loaded.plan.runs.map((r) => `${loaded.experimentDir}/runs/${r.id}`);
-}
-
 async function waitFor(what: string, cond: () => Promise<boolean> | boolean, ms = 120_000) {
   const deadline = Date.now() + ms;
   while (!(await cond())) {
@@ -77,12 +58,12 @@ const SLOW = `  name: "conc",
 
 Deno.test("concurrency: two sweeps on one folder train every run once, each exactly as a lone run", async () => {
   const { dir, file, results } = await experiment(SLOW);
-  const first = (await dirsOf(file, results))[0];
+  const first = (await runDirs(file, results)).dirs[0];
   const a = spawnExp(file, "--results", results, "--no-report");
   // The second starts once the first trains, so that they overlap even on a loaded machine.
   await waitFor(
     "the first sweep to start",
-    async () => (await status(first).catch(() => null))?.state === "running",
+    async () => (await runStatus(first).catch(() => null))?.state === "running",
   );
   const b = spawnExp(file, "--results", results, "--no-report");
   const [ra, rb] = await Promise.all([a.output(), b.output()]);
@@ -92,12 +73,13 @@ Deno.test("concurrency: two sweeps on one folder train every run once, each exac
   // A lone sweep of the same experiment, for reference.
   const ref = await experiment(SLOW);
   assert.equal((await exp(ref.file, "--results", ref.results)).code, 0);
-  const dirs = await dirsOf(file, results), refDirs = await dirsOf(ref.file, ref.results);
+  const dirs = (await runDirs(file, results)).dirs,
+    refDirs = (await runDirs(ref.file, ref.results)).dirs;
   for (const [i, d] of dirs.entries()) {
-    const s = await status(d);
+    const s = await runStatus(d);
     assert.equal(s.state, "done");
     assert.equal(s.attempts, 1, `run ${i} was trained by one process, once`);
-    assert.deepEqual(await metrics(d), await metrics(refDirs[i]), `run ${i}'s metrics.jsonl`);
+    assert.deepEqual(await runMetrics(d), await runMetrics(refDirs[i]), `run ${i}'s metrics.jsonl`);
   }
   // Each process says which runs it left to the other.
   assert.match(text, /being trained by another process; skipped|finished by another process/);
@@ -109,9 +91,9 @@ Deno.test("concurrency: a run being trained shows as running in status, and a sw
   const { dir, file, results } = await experiment(`  name: "live",
   task: { name: "dummy_linear", sleepMs: 40 },
   train: { epochs: 8, lr: { schedule: "constant", value: 0.05 } },`);
-  const [d] = await dirsOf(file, results);
+  const [d] = (await runDirs(file, results)).dirs;
   const child = spawnExp(file, "--results", results, "--no-report");
-  await waitFor("the run to start", async () => (await status(d).catch(() => null))?.step === 0);
+  await waitFor("the run to start", async () => (await runStatus(d).catch(() => null))?.step === 0);
   assert.ok(isLocked(d));
   const st = await exp("status", file, "--results", results);
   assert.match(st.out, /live: 1 running of 1 runs/);
@@ -121,7 +103,7 @@ Deno.test("concurrency: a run being trained shows as running in status, and a sw
   assert.match(second.out, /0 done, 1 skipped, 1 left to the process training them/);
   const r = await child.output();
   assert.equal(r.code, 0);
-  assert.equal((await status(d)).attempts, 1);
+  assert.equal((await runStatus(d)).attempts, 1);
   assert.ok(!isLocked(d), "the lock ends with its process");
   await Deno.remove(dir, { recursive: true });
 });
@@ -132,7 +114,7 @@ Deno.test("concurrency: kill -9 of a --jobs 2 parent ends its workers; a plain r
   train: { epochs: 40, lr: { schedule: "constant", value: 0.05 }, logEvery: 1 },
   axes: { "task.dim": [3, 4] },`;
   const { dir, file, results } = await experiment(body);
-  const dirs = await dirsOf(file, results);
+  const dirs = (await runDirs(file, results)).dirs;
   const parent = spawnExp(file, "--results", results, "--no-report", "--jobs", "2");
   await waitFor("both runs to checkpoint", async () => {
     for (const d of dirs) {
@@ -148,19 +130,19 @@ Deno.test("concurrency: kill -9 of a --jobs 2 parent ends its workers; a plain r
   await waitFor("the workers to end", () => dirs.every((d) => !isLocked(d)), 30_000);
   // On a loaded machine one worker may have finished before the other wrote its first
   // checkpoint; at least one run was cut off, and none is marked failed.
-  const states = await Promise.all(dirs.map(async (d) => (await status(d)).state));
+  const states = await Promise.all(dirs.map(async (d) => (await runStatus(d)).state));
   assert.ok(states.includes("running"), `a run was interrupted: ${states}`);
   assert.ok(states.every((s) => s === "running" || s === "done"), `none failed: ${states}`);
   const again = await exp(file, "--results", results);
   assert.equal(again.code, 0, again.out);
   const ref = await experiment(body);
   assert.equal((await exp(ref.file, "--results", ref.results)).code, 0);
-  const refDirs = await dirsOf(ref.file, ref.results);
+  const refDirs = (await runDirs(ref.file, ref.results)).dirs;
   for (const [i, d] of dirs.entries()) {
-    const s = await status(d);
+    const s = await runStatus(d);
     assert.equal(s.state, "done");
     assert.equal(s.attempts, states[i] === "running" ? 2 : 1);
-    assert.deepEqual(await metrics(d), await metrics(refDirs[i]));
+    assert.deepEqual(await runMetrics(d), await runMetrics(refDirs[i]));
   }
   await Deno.remove(dir, { recursive: true });
   await Deno.remove(ref.dir, { recursive: true });
@@ -172,7 +154,7 @@ Deno.test("damaged files: a truncated status.json is named with its fix, other r
   train: { epochs: 1, lr: { schedule: "constant", value: 0.05 } },
   axes: { "task.dim": [2, 3] },`);
   assert.equal((await exp(file, "--results", results)).code, 0);
-  const dirs = await dirsOf(file, results);
+  const dirs = (await runDirs(file, results)).dirs;
   const text = await Deno.readTextFile(`${dirs[0]}/status.json`);
   await Deno.writeTextFile(`${dirs[0]}/status.json`, text.slice(0, 40));
   const id = dirs[0].split("/").pop()!;
@@ -188,14 +170,14 @@ Deno.test("damaged files: a truncated status.json is named with its fix, other r
   assert.doesNotMatch(run.out, /\n\s+at /, "no stack trace");
   const fixed = await exp(file, "--results", results, "--force", id);
   assert.equal(fixed.code, 0, fixed.out);
-  assert.equal((await status(dirs[0])).state, "done");
+  assert.equal((await runStatus(dirs[0])).state, "done");
   // A damaged checkpoint: the run fails naming the file and the fix, which repairs it.
   const other = dirs[1].split("/").pop()!;
   await Deno.writeTextFile(`${dirs[1]}/status.json`, JSON.stringify({ state: "running" }));
   await Deno.writeTextFile(`${dirs[1]}/checkpoint.safetensors`, "not a checkpoint");
   const broken = await exp(file, "--results", results);
   assert.equal(broken.code, 1);
-  const failed = await status(dirs[1]);
+  const failed = await runStatus(dirs[1]);
   assert.equal(failed.state, "failed");
   assert.match(
     failed.error ?? "",
@@ -203,7 +185,7 @@ Deno.test("damaged files: a truncated status.json is named with its fix, other r
   );
   assert.equal((failed.error ?? "").split("\n").length, 1, "one line, no stack trace");
   assert.equal((await exp(file, "--results", results, "--force", other)).code, 0);
-  assert.equal((await status(dirs[1])).state, "done");
+  assert.equal((await runStatus(dirs[1])).state, "done");
   await Deno.remove(dir, { recursive: true });
 });
 
@@ -211,7 +193,7 @@ Deno.test("leftovers: temporary files of a killed write are swept when the run i
   const { dir, file, results } = await experiment(`  name: "tmp",
   task: { name: "dummy_linear" },
   train: { epochs: 2, lr: { schedule: "constant", value: 0.05 } },`);
-  const [d] = await dirsOf(file, results);
+  const [d] = (await runDirs(file, results)).dirs;
   await Deno.mkdir(`${d}/artifacts`, { recursive: true });
   await Deno.writeTextFile(`${d}/status.json`, JSON.stringify({ state: "running" }));
   await Deno.writeTextFile(`${d}/checkpoint.safetensors.99999.3.tmp`, "partial");

@@ -4,10 +4,14 @@ import { main } from "../cli/exp.ts";
 import { loadCheckpoint } from "../train/checkpoint.ts";
 import { clipGlobalNorm, clipGlobalNormOnDevice, setDeferredLossReads } from "../train/loop.ts";
 import { appendLines, countLines, truncateLines } from "../util/atomic.ts";
-import type { StatusRecord } from "../contract/results.ts";
 import { WORKER_PERMISSIONS } from "./sweep.ts";
-import { loadExperiment } from "./loader.ts";
-import { quietly, writeDummyExperiment } from "./experiment_test_support.ts";
+import {
+  quietly,
+  runDirs,
+  runMetrics,
+  runStatus,
+  writeDummyExperiment,
+} from "./experiment_test_support.ts";
 
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
@@ -27,19 +31,6 @@ function exp(...args: string[]): Promise<number> {
   return quietly(() => main([...args, "--plain", "--no-report"]));
 }
 
-/** metrics.jsonl without the wall-clock fields. */
-async function metrics(runDir: string): Promise<Record<string, unknown>[]> {
-  const text = await Deno.readTextFile(`${runDir}/metrics.jsonl`);
-  return text.trim().split("\n").map((l) => {
-    const { time: _t, itemsPerS: _i, ...rest } = JSON.parse(l);
-    return rest;
-  });
-}
-
-async function status(runDir: string): Promise<StatusRecord> {
-  return JSON.parse(await Deno.readTextFile(`${runDir}/status.json`));
-}
-
 /** Every file of a folder → its bytes. */
 async function snapshot(dir: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
@@ -52,11 +43,6 @@ async function snapshot(dir: string): Promise<Map<string, string>> {
   };
   await walk(dir);
   return out;
-}
-
-async function plan(file: string, results: string) {
-  const loaded = await loadExperiment(file, { resultsRoot: results });
-  return { loaded, dirs: loaded.plan.runs.map((r) => `${loaded.experimentDir}/runs/${r.id}`) };
 }
 
 Deno.test("atomic: truncateLines drops later lines and a partial last line", async () => {
@@ -81,7 +67,7 @@ Deno.test("runner: writes the results layout, and the same config and seed give 
   assert.equal(await exp(file, "--results", results), 0);
   assert.equal(tf.memory().numTensors, tensors, "a sweep frees every tensor it made");
   assert.equal(await exp(file, "--results", `${results}2`), 0);
-  const a = await plan(file, results), b = await plan(file, `${results}2`);
+  const a = await runDirs(file, results), b = await runDirs(file, `${results}2`);
   assert.equal(a.dirs.length, 4);
   const manifest = JSON.parse(await Deno.readTextFile(`${a.loaded.experimentDir}/manifest.json`));
   assert.deepEqual(
@@ -102,8 +88,8 @@ Deno.test("runner: writes the results layout, and the same config and seed give 
     ) {
       await Deno.stat(`${a.dirs[i]}/${f}`);
     }
-    const m = await metrics(a.dirs[i]);
-    assert.deepEqual(m, await metrics(b.dirs[i]), `run ${i}: metrics differ between two runs`);
+    const m = await runMetrics(a.dirs[i]);
+    assert.deepEqual(m, await runMetrics(b.dirs[i]), `run ${i}: metrics differ between two runs`);
     // 3 epochs × 4 steps, a train line every 2 steps, val after epochs 1, 2, 3, test at the end.
     assert.deepEqual(m.map((l) => `${l.split}@${l.step}`), [
       "train@2",
@@ -117,7 +103,7 @@ Deno.test("runner: writes the results layout, and the same config and seed give 
       "val@12",
       "test@12",
     ]);
-    const s = await status(a.dirs[i]);
+    const s = await runStatus(a.dirs[i]);
     assert.equal(s.state, "done");
     assert.equal(s.step, 12);
     assert.equal(s.attempts, 1);
@@ -125,7 +111,7 @@ Deno.test("runner: writes the results layout, and the same config and seed give 
     assert.equal(s.final?.["test/mse"], m[m.length - 1].mse);
   }
   // Different seeds differ.
-  assert.notDeepEqual(await metrics(a.dirs[0]), await metrics(a.dirs[1]));
+  assert.notDeepEqual(await runMetrics(a.dirs[0]), await runMetrics(a.dirs[1]));
   await Deno.remove(dir, { recursive: true });
 });
 
@@ -135,11 +121,11 @@ Deno.test("runner: a NaN loss marks the run diverged with its step, and the swee
   train: { epochs: 2, lr: { schedule: "constant", value: 0.05 } },
   axes: { "task.nanAtStep": [3, 1000] },`);
   assert.equal(await exp(file, "--results", results), 0);
-  const { dirs } = await plan(file, results);
-  const bad = await status(dirs[0]);
+  const { dirs } = await runDirs(file, results);
+  const bad = await runStatus(dirs[0]);
   assert.equal(bad.state, "diverged");
   assert.match(bad.error ?? "", /training loss became NaN at step 3 \(epoch 1/);
-  assert.equal((await status(dirs[1])).state, "done");
+  assert.equal((await runStatus(dirs[1])).state, "done");
   await Deno.remove(dir, { recursive: true });
 });
 
@@ -149,15 +135,15 @@ Deno.test("runner: a loss exploding but finite marks the run diverged (train.div
   train: { epochs: 2, lr: { schedule: "constant", value: 1000000 }, logEvery: 1 },
   axes: { "train.divergeFactor": [100, 1e300] },`);
   assert.equal(await exp(file, "--results", results), 0);
-  const { dirs } = await plan(file, results);
-  const byDefault = await status(dirs[0]);
+  const { dirs } = await runDirs(file, results);
+  const byDefault = await runStatus(dirs[0]);
   assert.equal(byDefault.state, "diverged");
   assert.match(
     byDefault.error ?? "",
     /training loss became [\d.e+]+ at step 2 \(epoch 1, lr 1000000\): over 100× the first loss [\d.e+-]+ \(train\.divergeFactor\)/,
   );
   // A laxer rule lets the same run go on: only a NaN or infinite loss would stop it.
-  const lax = await status(dirs[1]);
+  const lax = await runStatus(dirs[1]);
   assert.equal(lax.state, "done");
   assert.ok(lax.final!["train/loss"] > 1e6, String(lax.final!["train/loss"]));
   await Deno.remove(dir, { recursive: true });
@@ -175,11 +161,11 @@ Deno.test("runner: losses read only when logging (as on webgpu) give the same li
     try {
       const { dir, file, results } = await experiment(body);
       assert.equal(await exp(file, "--results", results), 0);
-      const { dirs } = await plan(file, results);
-      lines.push(await Promise.all(dirs.map(metrics)));
-      errors.push((await status(dirs[0])).error);
-      assert.equal((await status(dirs[0])).state, "diverged");
-      assert.equal((await status(dirs[1])).state, "done");
+      const { dirs } = await runDirs(file, results);
+      lines.push(await Promise.all(dirs.map(runMetrics)));
+      errors.push((await runStatus(dirs[0])).error);
+      assert.equal((await runStatus(dirs[0])).state, "diverged");
+      assert.equal((await runStatus(dirs[1])).state, "done");
       await Deno.remove(dir, { recursive: true });
     } finally {
       setDeferredLossReads(undefined);
@@ -210,8 +196,8 @@ Deno.test("runner: failed runs are kept unless --retry-failed; --force restarts 
   train: { epochs: 1, lr: { schedule: "constant", value: 0.05 } },
   axes: { "task.fail": [false, true] },`);
   assert.equal(await exp(file, "--results", results), 1);
-  const { dirs, loaded } = await plan(file, results);
-  const failed = await status(dirs[1]);
+  const { dirs, loaded } = await runDirs(file, results);
+  const failed = await runStatus(dirs[1]);
   assert.equal(failed.state, "failed");
   assert.match(failed.error ?? "", /dummy task asked to fail/);
   const before = await snapshot(dirs[1]);
@@ -219,11 +205,11 @@ Deno.test("runner: failed runs are kept unless --retry-failed; --force restarts 
   assert.equal(await exp(file, "--results", results), 1);
   assert.deepEqual(await snapshot(dirs[1]), before, "a failed run is left alone");
   assert.equal(await exp(file, "--results", results, "--retry-failed"), 1);
-  assert.equal((await status(dirs[1])).attempts, 2);
+  assert.equal((await runStatus(dirs[1])).attempts, 2);
   assert.deepEqual(await snapshot(dirs[0]), done, "a done run is never touched");
   assert.equal(await exp(file, "--results", results, "--force", loaded.plan.runs[0].id), 1);
-  assert.equal((await status(dirs[0])).attempts, 1);
-  assert.equal((await status(dirs[0])).state, "done");
+  assert.equal((await runStatus(dirs[0])).attempts, 1);
+  assert.equal((await runStatus(dirs[0])).state, "done");
   await Deno.remove(dir, { recursive: true });
 });
 
@@ -233,7 +219,7 @@ Deno.test("runner: a sweep killed with SIGKILL resumes: done runs untouched, no 
   train: { epochs: 6, lr: { schedule: "constant", value: 0.05 }, logEvery: 1 },
   axes: { "task.dim": [3, 4] },`;
   const { dir, file, results } = await experiment(body);
-  const { dirs } = await plan(file, results);
+  const { dirs } = await runDirs(file, results);
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -259,23 +245,23 @@ Deno.test("runner: a sweep killed with SIGKILL resumes: done runs untouched, no 
   }
   child.kill("SIGKILL");
   await child.status;
-  assert.equal((await status(dirs[0])).state, "done");
-  assert.equal((await status(dirs[1])).state, "running", "killed mid-run");
+  assert.equal((await runStatus(dirs[0])).state, "done");
+  assert.equal((await runStatus(dirs[1])).state, "running", "killed mid-run");
   const ckpt = await loadCheckpoint(`${dirs[1]}/checkpoint.safetensors`);
   assert.ok(ckpt && ckpt.meta.step >= 4 && ckpt.meta.step < 24, "killed after a checkpoint");
   const first = await snapshot(dirs[0]);
 
   assert.equal(await exp(file, "--results", results), 0);
   assert.deepEqual(await snapshot(dirs[0]), first, "the completed run is byte-identical");
-  const resumed = await status(dirs[1]);
+  const resumed = await runStatus(dirs[1]);
   assert.equal(resumed.state, "done");
   assert.equal(resumed.attempts, 2);
   // The resumed run's metrics equal an uninterrupted run's, line for line.
   const ref = await experiment(body);
   assert.equal(await exp(ref.file, "--results", ref.results, "--only", "dim=4"), 0);
-  const refDirs = (await plan(ref.file, ref.results)).dirs;
-  const got = await metrics(dirs[1]);
-  assert.deepEqual(got, await metrics(refDirs[1]));
+  const refDirs = (await runDirs(ref.file, ref.results)).dirs;
+  const got = await runMetrics(dirs[1]);
+  assert.deepEqual(got, await runMetrics(refDirs[1]));
   assert.equal(got.filter((l) => l.split === "train").length, 24);
   await Deno.remove(dir, { recursive: true });
   await Deno.remove(ref.dir, { recursive: true });
@@ -288,10 +274,10 @@ Deno.test("runner: --jobs 2 gives the same results as --jobs 1", async () => {
   axes: { "task.dim": [2, 3, 4] },`);
   assert.equal(await exp(file, "--results", results, "--jobs", "2"), 0);
   assert.equal(await exp(file, "--results", `${results}1`, "--jobs", "1"), 0);
-  const a = await plan(file, results), b = await plan(file, `${results}1`);
+  const a = await runDirs(file, results), b = await runDirs(file, `${results}1`);
   for (let i = 0; i < a.dirs.length; i++) {
-    assert.deepEqual(await metrics(a.dirs[i]), await metrics(b.dirs[i]));
-    const [sa, sb] = [await status(a.dirs[i]), await status(b.dirs[i])];
+    assert.deepEqual(await runMetrics(a.dirs[i]), await runMetrics(b.dirs[i]));
+    const [sa, sb] = [await runStatus(a.dirs[i]), await runStatus(b.dirs[i])];
     assert.equal(sa.state, "done");
     assert.deepEqual(sa.final, sb.final);
   }
@@ -316,7 +302,7 @@ Deno.test("cli: --dry-run prints the plan and runs nothing; --only and --run-ind
     console.log = log;
   }
   const text = out.join("\n");
-  const { loaded } = await plan(file, results);
+  const { loaded } = await runDirs(file, results);
   assert.match(text, /dry: 4 runs \(2 variants × 2 seeds, filtered from 8\)/);
   assert.match(text, /#\s+id\s+model\.positional\s+task\.dim\s+seed\s+state/);
   for (const r of loaded.plan.runs) {
@@ -344,7 +330,7 @@ Deno.test("cli: status shows each run's state, step and primary metric; --launch
   train: { epochs: 1, lr: { schedule: "constant", value: 0.05 } },
   axes: { "task.fail": [false, true] },`);
   assert.equal(await exp(file, "--results", results), 1);
-  const { loaded } = await plan(file, results);
+  const { loaded } = await runDirs(file, results);
   const out: string[] = [];
   const log = console.log;
   console.log = (...a: unknown[]) => out.push(a.join(" "));
@@ -355,7 +341,7 @@ Deno.test("cli: status shows each run's state, step and primary metric; --launch
   }
   const text = out.join("\n");
   const [ok, bad] = loaded.plan.runs;
-  const okStatus = await status(`${loaded.experimentDir}/runs/${ok.id}`);
+  const okStatus = await runStatus(`${loaded.experimentDir}/runs/${ok.id}`);
   const mse = String(Number(okStatus.final!["test/mse"].toPrecision(4)));
   assert.match(text, /#\s+id\s+task\.fail\s+seed\s+state\s+step\s+test\/mse\s+note/);
   assert.match(text, new RegExp(`0\\s+${ok.id}\\s+false\\s+0\\s+done\\s+4/4\\s+${mse}`));
@@ -383,22 +369,22 @@ Deno.test("runner: budgets stop training (maxSteps mid-epoch, timeLimitS) and st
   axes: { "task.sleepMs": [0, 40], "train.timeLimitS": [1000, 0.2] },
   exclude: [{ "task.sleepMs": 0, "train.timeLimitS": 0.2 }, { "task.sleepMs": 40, "train.timeLimitS": 1000 }],`);
   assert.equal(await exp(file, "--results", results), 0);
-  const { dirs } = await plan(file, results);
-  const bySteps = await status(dirs[0]);
+  const { dirs } = await runDirs(file, results);
+  const bySteps = await runStatus(dirs[0]);
   assert.equal(bySteps.state, "done");
   assert.equal(bySteps.stoppedBy, "maxSteps");
   assert.equal(bySteps.step, 6);
-  const m = await metrics(dirs[0]);
+  const m = await runMetrics(dirs[0]);
   assert.deepEqual(m.slice(-2).map((l) => [l.split, l.step, l.epoch]), [["val", 6, 1.5], [
     "test",
     6,
     1.5,
   ]]);
-  const byTime = await status(dirs[1]);
+  const byTime = await runStatus(dirs[1]);
   assert.equal(byTime.state, "done");
   assert.equal(byTime.stoppedBy, "timeLimit");
   assert.ok(byTime.step! < 50 * 4);
-  assert.equal((await metrics(dirs[1])).at(-1)?.split, "test");
+  assert.equal((await runMetrics(dirs[1])).at(-1)?.split, "test");
   await Deno.remove(dir, { recursive: true });
 });
 
@@ -407,9 +393,9 @@ Deno.test("runner: a run cut off during its final evaluation redoes only that", 
   task: { name: "dummy_linear" },
   train: { epochs: 2, lr: { schedule: "constant", value: 0.05 } },`);
   assert.equal(await exp(file, "--results", results), 0);
-  const { dirs } = await plan(file, results);
-  const before = await metrics(dirs[0]);
-  const s = await status(dirs[0]);
+  const { dirs } = await runDirs(file, results);
+  const before = await runMetrics(dirs[0]);
+  const s = await runStatus(dirs[0]);
   // As if killed after the last checkpoint, halfway through the final evaluations.
   const lines = (await Deno.readTextFile(`${dirs[0]}/metrics.jsonl`)).split("\n");
   await Deno.writeTextFile(`${dirs[0]}/metrics.jsonl`, lines.slice(0, -2).join("\n") + "\n");
@@ -418,8 +404,8 @@ Deno.test("runner: a run cut off during its final evaluation redoes only that", 
     JSON.stringify({ ...s, state: "running", endedAt: undefined }),
   );
   assert.equal(await exp(file, "--results", results), 0);
-  assert.deepEqual(await metrics(dirs[0]), before);
-  const after = await status(dirs[0]);
+  assert.deepEqual(await runMetrics(dirs[0]), before);
+  const after = await runStatus(dirs[0]);
   assert.equal(after.state, "done");
   assert.equal(after.attempts, 2);
   assert.deepEqual(after.final, s.final);

@@ -6,8 +6,7 @@
 import assert from "node:assert/strict";
 import { main } from "../cli/exp.ts";
 import { probeWebGPU } from "../engine/webgpu/backend.ts";
-import { loadExperiment } from "./loader.ts";
-import { writeDummyExperiment } from "./experiment_test_support.ts";
+import { quietly, runDirs, runMetrics, writeDummyExperiment } from "./experiment_test_support.ts";
 
 if (!Deno.env.get("XDG_RUNTIME_DIR")) Deno.env.set("XDG_RUNTIME_DIR", Deno.makeTempDirSync());
 const probe = await probeWebGPU();
@@ -17,28 +16,18 @@ Deno.test({
   name: "runner on webgpu: losses read when logging, clipping on the device, same lines as cpu",
   ignore: !probe.ok,
   fn: async () => {
-    const { dir, file } = await writeDummyExperiment(
+    const { dir, file, results } = await writeDummyExperiment(
       `  name: "webgpu_run",
   task: { name: "dummy_linear" },
   train: { epochs: 3, lr: { schedule: "constant", value: 0.05 }, logEvery: 3, gradClip: 1 },
   axes: { backend: ["webgpu", "cpu"] },`,
       "fuselab-webgpu-run-",
     );
-    const log = console.log;
-    console.log = () => {};
-    try {
-      assert.equal(await main([file, "--results", `${dir}/results`, "--plain", "--no-report"]), 0);
-    } finally {
-      console.log = log;
-    }
-    const loaded = await loadExperiment(file, { resultsRoot: `${dir}/results` });
-    const [gpu, cpu] = await Promise.all(loaded.plan.runs.map(async (r) => {
-      const text = await Deno.readTextFile(`${loaded.experimentDir}/runs/${r.id}/metrics.jsonl`);
-      return text.trim().split("\n").map((l) => {
-        const { time: _t, itemsPerS: _i, ...rest } = JSON.parse(l);
-        return rest as Record<string, number | string>;
-      });
-    }));
+    const code = await quietly(() => main([file, "--results", results, "--plain", "--no-report"]));
+    assert.equal(code, 0);
+    const { dirs } = await runDirs(file, results);
+    type Line = Record<string, number | string>;
+    const [gpu, cpu] = (await Promise.all(dirs.map(runMetrics))) as Line[][];
     assert.equal(gpu.length, cpu.length);
     assert.ok(gpu.some((l) => l.split === "train"), "training lines were logged");
     gpu.forEach((l, i) => {
