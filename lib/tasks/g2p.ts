@@ -24,7 +24,6 @@
  * @module
  */
 import { z } from "zod";
-import { Rng } from "../util/rng.ts";
 import { DataError } from "../data/errors.ts";
 import { loadCmudict, type Pronunciations, stripStress } from "../data/cmudict.ts";
 import { BOS, EOS, SPECIALS, Vocab } from "../data/vocab.ts";
@@ -33,7 +32,7 @@ import { g2pErrorRates } from "../metrics/g2p.ts";
 import { batchBeamSearch } from "../train/beam_batch.ts";
 import type { Metrics, Task, TaskRun } from "./task.ts";
 import {
-  dataSeed,
+  bucketedPairBatches,
   greedyDecodeBatch,
   makeSeq2SeqBatch,
   modelFromConfig,
@@ -217,8 +216,13 @@ export const g2pTask: Task<G2pOptions> = {
     );
     const model = modelFromConfig(config, srcVocab.size, tgtVocab.size, rng);
     const smoothing = config.train.labelSmoothing, bs = config.train.batchSize;
-    const len = (i: number) => Math.max(pairs[i].src.length, pairs[i].tgt.length);
-    const stepsPerEpoch = lengthBuckets(pairs.length, len, bs).length;
+    const train = bucketedPairBatches(
+      pairs.map((p) => p.src),
+      pairs.map((p) => p.tgt),
+      bs,
+      config.seed,
+      "g2p",
+    );
 
     const evalSet = (words: Pronunciations[]) => {
       const order = lengthBuckets(words.length, (i) => words[i].word.length, EVAL_BATCH);
@@ -251,13 +255,8 @@ export const g2pTask: Task<G2pOptions> = {
 
     const run: TaskRun<Seq2SeqBatch> = {
       model,
-      stepsPerEpoch,
-      *batches(epoch) {
-        const r = new Rng(dataSeed(config.seed, `g2p/epoch/${epoch}`));
-        for (const idx of lengthBuckets(pairs.length, len, bs, r)) {
-          yield makeSeq2SeqBatch(idx.map((i) => pairs[i].src), idx.map((i) => pairs[i].tgt));
-        }
-      },
+      stepsPerEpoch: train.stepsPerEpoch,
+      batches: train.batches,
       loss: (b) => seq2seqLoss(model, b, smoothing),
       batchSize: (b) => targetTokens(b),
       async evaluate(split) {

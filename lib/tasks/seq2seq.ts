@@ -6,11 +6,12 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Rng } from "../util/rng.ts";
+import { Rng } from "../util/rng.ts";
 import type { RunConfig } from "../contract/config.ts";
 import { type EncoderDecoder, makeModel } from "../nn/encoder_decoder.ts";
 import { paddingMask, targetMask } from "../nn/masks.ts";
 import { LabelSmoothing } from "../nn/label_smoothing.ts";
+import { lengthBuckets } from "../data/batching.ts";
 import { greedyDecode } from "../train/greedy.ts";
 import { sequenceAccuracy } from "../metrics/classification.ts";
 import { type MetricInfo, UNIT } from "./task.ts";
@@ -43,6 +44,32 @@ export function makeSeq2SeqBatch(
   srcs.forEach((s, r) => src.set(Array.from(s), r * srcLen));
   tgts.forEach((s, r) => tgt.set(Array.from(s), r * tgtLen));
   return { src, tgt, rows: srcs.length, srcLen, tgtLen };
+}
+
+/**
+ * Training batches of (source, target) pairs, as the corpus tasks draw
+ * them: pairs grouped by length (the longer side of each, `lengthBuckets`)
+ * into batches of at most `batchSize`, ties and batch order shuffled per
+ * epoch by the data stream `<stream>/epoch/<epoch>` of `seed`.
+ * `stepsPerEpoch` is the number of batches.
+ */
+export function bucketedPairBatches(
+  srcs: readonly ArrayLike<number>[],
+  tgts: readonly ArrayLike<number>[],
+  batchSize: number,
+  seed: number,
+  stream: string,
+): { stepsPerEpoch: number; batches: (epoch: number) => Generator<Seq2SeqBatch> } {
+  const len = (i: number) => Math.max(srcs[i].length, tgts[i].length);
+  return {
+    stepsPerEpoch: lengthBuckets(srcs.length, len, batchSize).length,
+    *batches(epoch) {
+      const r = new Rng(dataSeed(seed, `${stream}/epoch/${epoch}`));
+      for (const idx of lengthBuckets(srcs.length, len, batchSize, r)) {
+        yield makeSeq2SeqBatch(idx.map((i) => srcs[i]), idx.map((i) => tgts[i]));
+      }
+    },
+  };
 }
 
 /** Number of target tokens predicted in a batch (non-padding positions of `tgt[:, 1:]`). */

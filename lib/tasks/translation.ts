@@ -12,7 +12,6 @@
  * @module
  */
 import { z } from "zod";
-import { Rng } from "../util/rng.ts";
 import { DataError } from "../data/errors.ts";
 import { dataFileProblem } from "../data/files.ts";
 import { readAlignedPairs, readTsvPairs, type SentencePair } from "../data/text.ts";
@@ -23,7 +22,7 @@ import { lengthBuckets } from "../data/batching.ts";
 import { corpusBleu } from "../metrics/bleu.ts";
 import { type Metrics, type Task, type TaskRun, UNIT } from "./task.ts";
 import {
-  dataSeed,
+  bucketedPairBatches,
   greedyDecodeBatch,
   makeSeq2SeqBatch,
   modelFromConfig,
@@ -161,8 +160,7 @@ export const translationTask: Task<TranslationOptions> = {
     const model = modelFromConfig(config, prep.srcVocab.size, prep.tgtVocab.size, rng);
     const smoothing = config.train.labelSmoothing;
     const bs = config.train.batchSize;
-    const len = (i: number) => Math.max(train.src[i].length, train.tgt[i].length);
-    const stepsPerEpoch = lengthBuckets(train.src.length, len, bs).length;
+    const trainBatches = bucketedPairBatches(train.src, train.tgt, bs, config.seed, "translation");
     const evalSet = (pairs: SentencePair[]) => {
       const enc = prep.encode(pairs);
       // Sources and targets past maxLength are cut (BLEU still scores the whole reference).
@@ -181,13 +179,8 @@ export const translationTask: Task<TranslationOptions> = {
     const sets = { val: evalSet(valPairs), test: testPairs ? evalSet(testPairs) : undefined };
     const run: TaskRun<Seq2SeqBatch> = {
       model,
-      stepsPerEpoch,
-      *batches(epoch) {
-        const r = new Rng(dataSeed(config.seed, `translation/epoch/${epoch}`));
-        for (const idx of lengthBuckets(train.src.length, len, bs, r)) {
-          yield makeSeq2SeqBatch(idx.map((i) => train.src[i]), idx.map((i) => train.tgt[i]));
-        }
-      },
+      stepsPerEpoch: trainBatches.stepsPerEpoch,
+      batches: trainBatches.batches,
       loss: (b) => seq2seqLoss(model, b, smoothing),
       batchSize: (b) => targetTokens(b),
       async evaluate(split) {
